@@ -1,0 +1,300 @@
+//! `remember` and `batch-remember`.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::{json, Map, Value};
+
+use super::{agent_path, body_bytes, ok};
+use crate::auth;
+use crate::db;
+use crate::db::memories::NewMemory;
+use crate::error::{ApiError, ApiResult};
+use crate::model::{
+    self, MAX_BATCH, MAX_CONTENT_CHARS, MAX_TITLE_CHARS, MEMORY_TYPES, PROVENANCES,
+};
+use crate::state::AppState;
+use crate::time;
+use crate::validate::{self, check_range, loc, loc_with, Loc, Problems, QueryParams};
+
+/// One memory's raw fields, wherever they came from, with the location to blame for each.
+struct Fields {
+    content: String,
+    mtype: Option<(String, Loc)>,
+    title: Option<(String, Loc)>,
+    confidence: Option<(f64, Loc, Value)>,
+    tags: Vec<String>,
+    source: Option<String>,
+    provenance: Option<(String, Loc)>,
+}
+
+/// Checks everything but the content length; `None` if a problem was recorded.
+fn check(f: Fields, default_source: &str, p: &mut Problems) -> Option<NewMemory> {
+    let problems_before = p.len();
+    let mtype = match f.mtype {
+        None => "fact".to_owned(),
+        Some((t, at)) => {
+            let norm = t.trim().to_lowercase();
+            if !MEMORY_TYPES.contains(&norm.as_str()) {
+                p.one_of(at, json!(t), &MEMORY_TYPES);
+            }
+            norm
+        }
+    };
+    let title = match f.title.filter(|(t, _)| !t.trim().is_empty()) {
+        None => model::default_title(f.content.trim()),
+        Some((t, at)) => {
+            if t.chars().count() > MAX_TITLE_CHARS {
+                p.too_long(at, json!(t), MAX_TITLE_CHARS);
+            }
+            t
+        }
+    };
+    let confidence = match f.confidence {
+        None => 0.8,
+        Some((c, at, input)) => {
+            check_range(p, at, input, c, 0.0, 1.0);
+            c
+        }
+    };
+    let provenance = match f.provenance {
+        None => "explicit_statement".to_owned(),
+        Some((v, at)) => {
+            let norm = v.trim().to_lowercase();
+            if !PROVENANCES.contains(&norm.as_str()) {
+                p.one_of(at, json!(v), &PROVENANCES);
+            }
+            norm
+        }
+    };
+    let source = f
+        .source
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| default_source.to_owned());
+    (p.len() == problems_before).then_some(NewMemory {
+        mtype,
+        title,
+        content: f.content,
+        tags: f.tags,
+        confidence,
+        source,
+        provenance,
+    })
+}
+
+/// Records a problem for empty or blank content.
+fn check_content(content: &str, at: Loc, p: &mut Problems) {
+    if content.is_empty() {
+        p.too_short(at, json!(content), 1);
+    } else if content.trim().is_empty() {
+        p.push("value_error", at, "Value error, content must not be blank", json!(content), None);
+    }
+}
+
+/// `type` of a body item (`memory_type` accepted as an alias).
+fn body_type(obj: &Map<String, Value>, base: &Loc, p: &mut Problems) -> Option<(String, Loc)> {
+    let key = if obj.contains_key("type") { "type" } else { "memory_type" };
+    validate::opt_str(obj, key, base, p).map(|t| (t, loc_with(base, key)))
+}
+
+/// `POST /api/v2/agents/{agent_id}/remember`: `{"content"}` in the body, the other fields as
+/// query parameters (or, 0.2.x style, in the body; query parameters win).
+pub async fn remember(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let ctx = auth::require_session(&state, &headers).await?;
+    let agent_id = agent_path(path)?;
+    ctx.require_agent(&agent_id)?;
+    let body = body_bytes(body)?;
+    let q = QueryParams::parse(raw.as_deref());
+    let obj = validate::json_object(&body)?;
+    let base = loc(&["body"]);
+    let mut p = Problems::new();
+
+    let content = validate::req_str(&obj, "content", &base, &mut p);
+    if let Some(c) = &content {
+        check_content(c, loc(&["body", "content"]), &mut p);
+    }
+    let qloc = |name: &str| loc(&["query", name]);
+    let mtype = match q.get("memory_type") {
+        Some(t) => Some((t.to_owned(), qloc("memory_type"))),
+        None => body_type(&obj, &base, &mut p),
+    };
+    let title = match q.get("title") {
+        Some(t) => Some((t.to_owned(), qloc("title"))),
+        None => validate::opt_str(&obj, "title", &base, &mut p).map(|t| (t, loc(&["body", "title"]))),
+    };
+    let confidence = match q.get("confidence") {
+        Some(raw) => q.float("confidence", &mut p).map(|c| (c, qloc("confidence"), json!(raw))),
+        None => validate::opt_f64(&obj, "confidence", &base, &mut p)
+            .map(|c| (c, loc(&["body", "confidence"]), obj["confidence"].clone())),
+    };
+    let tags = match q.get("tags") {
+        Some(csv) => validate::split_csv(csv),
+        None => validate::opt_tags(&obj, "tags", &base, &mut p).unwrap_or_default(),
+    };
+    let source = match q.get("source") {
+        Some(s) => Some(s.to_owned()),
+        None => validate::opt_str(&obj, "source", &base, &mut p),
+    };
+    let provenance = match q.get("provenance") {
+        Some(v) => Some((v.to_owned(), qloc("provenance"))),
+        None => validate::opt_str(&obj, "provenance", &base, &mut p)
+            .map(|v| (v, loc(&["body", "provenance"]))),
+    };
+    let fields = Fields {
+        content: content.unwrap_or_default(),
+        mtype,
+        title,
+        confidence,
+        tags,
+        source,
+        provenance,
+    };
+    let memory = check(fields, "agent", &mut p);
+    p.finish()?;
+    let memory = memory.ok_or_else(|| ApiError::internal("validated memory missing"))?;
+    let n = memory.content.chars().count();
+    if n > MAX_CONTENT_CHARS {
+        return Err(ApiError::Guard(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({
+                "error": "text_too_long",
+                "message": format!("Memory content exceeds maximum length of {MAX_CONTENT_CHARS} characters"),
+                "actual_length": n,
+                "max_length": MAX_CONTENT_CHARS,
+            }),
+        ));
+    }
+
+    let created_at = time::fmt(&time::now());
+    let session_id = ctx.session.session_id.clone();
+    let (aid, sid, at, item) = (agent_id.clone(), session_id.clone(), created_at.clone(), memory.clone());
+    let ids = state
+        .write(move |conn| db::memories::insert_all(conn, &aid, &sid, &at, std::slice::from_ref(&item)))
+        .await?;
+    ok(json!({
+        "memory_id": ids[0],
+        "agent_id": agent_id,
+        "session_id": session_id,
+        "namespace": model::namespace(&agent_id),
+        "status": "stored",
+        "provenance": memory.provenance,
+        "confidence": memory.confidence,
+        "type": memory.mtype,
+        "title": memory.title,
+        "created_at": created_at,
+    }))
+}
+
+fn parse_batch(body: &Bytes) -> ApiResult<Vec<NewMemory>> {
+    let obj = validate::json_object(body)?;
+    let list_loc = loc(&["body", "memories"]);
+    let mut p = Problems::new();
+    let items = match obj.get("memories") {
+        None => {
+            p.missing(list_loc);
+            return p.finish().map(|_| Vec::new());
+        }
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            p.wrong_type(list_loc, other.clone(), "list_type", "list");
+            return p.finish().map(|_| Vec::new());
+        }
+    };
+    if items.is_empty() || items.len() > MAX_BATCH {
+        let (kind, msg, ctx) = if items.is_empty() {
+            (
+                "too_short",
+                "List should have at least 1 item after validation, not 0".to_owned(),
+                json!({ "field_type": "List", "min_length": 1, "actual_length": 0 }),
+            )
+        } else {
+            (
+                "too_long",
+                format!("List should have at most {MAX_BATCH} items after validation, not {}", items.len()),
+                json!({ "field_type": "List", "max_length": MAX_BATCH, "actual_length": items.len() }),
+            )
+        };
+        p.push(kind, list_loc, msg, Value::Null, Some(ctx));
+        return p.finish().map(|_| Vec::new());
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let base = loc_with(&list_loc, i);
+        let Value::Object(it) = item else {
+            p.push(
+                "model_attributes_type",
+                base,
+                "Input should be a valid dictionary or object to extract fields from",
+                item.clone(),
+                None,
+            );
+            continue;
+        };
+        let content = validate::req_str(it, "content", &base, &mut p);
+        if let Some(c) = &content {
+            let at = loc_with(&base, "content");
+            check_content(c, at.clone(), &mut p);
+            if c.chars().count() > MAX_CONTENT_CHARS {
+                p.too_long(at, json!(c), MAX_CONTENT_CHARS);
+            }
+        }
+        let fields = Fields {
+            content: content.unwrap_or_default(),
+            mtype: body_type(it, &base, &mut p),
+            title: validate::opt_str(it, "title", &base, &mut p).map(|t| (t, loc_with(&base, "title"))),
+            confidence: validate::opt_f64(it, "confidence", &base, &mut p)
+                .map(|c| (c, loc_with(&base, "confidence"), it["confidence"].clone())),
+            tags: validate::opt_tags(it, "tags", &base, &mut p).unwrap_or_default(),
+            source: validate::opt_str(it, "source", &base, &mut p),
+            provenance: validate::opt_str(it, "provenance", &base, &mut p)
+                .map(|v| (v, loc_with(&base, "provenance"))),
+        };
+        if let Some(m) = check(fields, "user", &mut p) {
+            out.push(m);
+        }
+    }
+    p.finish()?;
+    Ok(out)
+}
+
+/// `POST /api/v2/agents/{agent_id}/batch-remember`: 1..100 memories, all or nothing.
+pub async fn batch_remember(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let ctx = auth::require_session(&state, &headers).await?;
+    let agent_id = agent_path(path)?;
+    ctx.require_agent(&agent_id)?;
+    let body = body_bytes(body)?;
+    let items = parse_batch(&body)?;
+    let created_at = time::fmt(&time::now());
+    let session_id = ctx.session.session_id.clone();
+    let (aid, sid) = (agent_id.clone(), session_id.clone());
+    let ids = state
+        .write(move |conn| db::memories::insert_all(conn, &aid, &sid, &created_at, &items))
+        .await?;
+    let results: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({ "id": id, "status": "stored", "action": "store", "reason": "stored" }))
+        .collect();
+    ok(json!({
+        "agent_id": agent_id,
+        "session_id": session_id,
+        "namespace": model::namespace(&agent_id),
+        "total_submitted": ids.len(),
+        "successful": ids.len(),
+        "failed": 0,
+        "results": results,
+    }))
+}

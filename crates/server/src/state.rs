@@ -1,0 +1,151 @@
+//! Shared application state: the database pool, accepted keys, token keys, settings.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::config::ServerConfig;
+use crate::db::{self, Db};
+use crate::error::{ApiError, ApiResult, ServerError};
+use crate::model;
+use crate::tokens::TokenKeys;
+
+/// Everything a request handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    api_keys: Vec<String>,
+    tokens: TokenKeys,
+    session_duration: Duration,
+    db_path: PathBuf,
+    // Declared last so that it is dropped (and the temporary folder removed) after `db`.
+    _temp_dir: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("db_path", &self.inner.db_path)
+            .field("api_keys", &format_args!("[{} hidden]", self.inner.api_keys.len()))
+            .field("session_duration", &self.inner.session_duration)
+            .finish()
+    }
+}
+
+impl AppState {
+    /// Opens (or creates) the database named by `config` (a temporary one when
+    /// `db_path` is `None`, removed when the last clone of this state is dropped), loads or
+    /// creates the token secret, and settles the accepted API keys.
+    pub fn open(config: &ServerConfig) -> Result<AppState, ServerError> {
+        for key in &config.api_keys {
+            if key.is_empty() || key.trim() != key {
+                return Err(ServerError::Config(
+                    "API keys must be non-empty and have no surrounding whitespace".into(),
+                ));
+            }
+        }
+        if config.session_duration.is_zero() {
+            return Err(ServerError::Config("session_duration must be positive".into()));
+        }
+        let (db_path, temp_dir) = match &config.db_path {
+            Some(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)?;
+                }
+                (path.clone(), None)
+            }
+            None => {
+                let dir = tempfile::Builder::new().prefix("memanto-local-").tempdir()?;
+                (dir.path().join("memanto.db"), Some(dir))
+            }
+        };
+        let db = Db::open(&db_path)?;
+        let (secret, stored_key) = db.write(|conn| -> rusqlite::Result<(String, String)> {
+            let secret = db::meta_get_or_init(conn, "jwt_secret", model::new_secret_hex)?;
+            let key = if config.api_keys.is_empty() {
+                db::meta_get_or_init(conn, "api_key", model::new_api_key)?
+            } else {
+                String::new()
+            };
+            Ok((secret, key))
+        })?;
+        let api_keys =
+            if config.api_keys.is_empty() { vec![stored_key] } else { config.api_keys.clone() };
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                db,
+                api_keys,
+                tokens: TokenKeys::new(&secret_bytes(&secret))?,
+                session_duration: config.session_duration,
+                db_path,
+                _temp_dir: temp_dir,
+            }),
+        })
+    }
+
+    /// The first accepted API key.
+    pub fn api_key(&self) -> &str {
+        &self.inner.api_keys[0]
+    }
+
+    /// All accepted API keys.
+    pub fn api_keys(&self) -> &[String] {
+        &self.inner.api_keys
+    }
+
+    /// The SQLite file in use.
+    pub fn db_path(&self) -> &Path {
+        &self.inner.db_path
+    }
+
+    /// Default lifetime of new sessions.
+    pub fn session_duration(&self) -> Duration {
+        self.inner.session_duration
+    }
+
+    pub(crate) fn tokens(&self) -> &TokenKeys {
+        &self.inner.tokens
+    }
+
+    /// Runs `f` on a reader connection, off the async workers.
+    pub(crate) async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+    {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || state.inner.db.read(f))
+            .await
+            .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+    }
+
+    /// Runs `f` on the writer connection, off the async workers.
+    pub(crate) async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> ApiResult<T> + Send + 'static,
+    {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || state.inner.db.write(f))
+            .await
+            .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+    }
+}
+
+/// The stored secret is hex; fall back to its raw bytes if it is not.
+fn secret_bytes(stored: &str) -> Vec<u8> {
+    let s = stored.trim();
+    let decoded: Option<Vec<u8>> = (s.len() % 2 == 0)
+        .then(|| (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect())
+        .flatten();
+    match decoded {
+        Some(bytes) if !bytes.is_empty() => bytes,
+        _ => stored.as_bytes().to_vec(),
+    }
+}

@@ -1,0 +1,160 @@
+//! Helpers to drive the router in-process with `tower::ServiceExt::oneshot`.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use memanto_server::{router, AppState, ServerConfig};
+use serde_json::{json, Value};
+use std::time::Duration;
+use tower::ServiceExt;
+
+pub const KEY: &str = "test-key-123";
+
+pub struct App {
+    pub state: AppState,
+    router: Router,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    /// `detail.error` of a family-B error.
+    pub fn error(&self) -> &str {
+        self.body["detail"]["error"].as_str().unwrap_or("")
+    }
+    pub fn message(&self) -> &str {
+        self.body["detail"]["message"].as_str().unwrap_or("")
+    }
+}
+
+impl App {
+    pub fn new() -> App {
+        Self::with_duration(Duration::from_secs(3600))
+    }
+
+    pub fn with_duration(session_duration: Duration) -> App {
+        let config = ServerConfig {
+            api_keys: vec![KEY.to_owned()],
+            session_duration,
+            ..ServerConfig::default()
+        };
+        let state = AppState::open(&config).expect("open state");
+        App { router: router(state.clone()), state }
+    }
+
+    pub fn call(&self, method: Method, uri: impl Into<String>) -> Call<'_> {
+        Call { app: self, method, uri: uri.into(), headers: Vec::new(), body: None }
+    }
+    pub fn get(&self, uri: impl Into<String>) -> Call<'_> {
+        self.call(Method::GET, uri)
+    }
+    pub fn post(&self, uri: impl Into<String>) -> Call<'_> {
+        self.call(Method::POST, uri)
+    }
+    pub fn delete(&self, uri: impl Into<String>) -> Call<'_> {
+        self.call(Method::DELETE, uri)
+    }
+
+    /// Creates an agent (asserting 201) and returns its AgentInfo.
+    pub async fn create_agent(&self, id: &str) -> Value {
+        let r = self.post("/api/v2/agents").key().json(json!({ "agent_id": id })).send().await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.body
+    }
+
+    /// Activates an agent (asserting 200) and returns `(token, session)`.
+    pub async fn activate(&self, id: &str) -> (String, Value) {
+        let r = self.post(format!("/api/v2/agents/{id}/activate")).key().send().await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        (r.body["session_token"].as_str().unwrap().to_owned(), r.body)
+    }
+
+    /// Creates and activates an agent; returns its token.
+    pub async fn agent_with_session(&self, id: &str) -> String {
+        self.create_agent(id).await;
+        self.activate(id).await.0
+    }
+
+    /// Stores a memory via `remember` with extra query parameters; returns the response body.
+    pub async fn remember(&self, id: &str, token: &str, content: &str, query: &[(&str, &str)]) -> Value {
+        let r = self
+            .post(format!("/api/v2/agents/{id}/remember{}", qs(query)))
+            .key()
+            .token(token)
+            .json(json!({ "content": content }))
+            .send()
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.body
+    }
+
+    /// Recall with query parameters; asserts 200 and returns the body.
+    pub async fn recall(&self, id: &str, token: &str, query: &[(&str, &str)]) -> Value {
+        let r = self.get(format!("/api/v2/agents/{id}/recall{}", qs(query))).key().token(token).send().await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.body
+    }
+}
+
+/// `?a=b&c=d`, URL-encoded (empty string for no parameters).
+pub fn qs(params: &[(&str, &str)]) -> String {
+    if params.is_empty() {
+        return String::new();
+    }
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        s.append_pair(k, v);
+    }
+    format!("?{}", s.finish())
+}
+
+pub struct Call<'a> {
+    app: &'a App,
+    method: Method,
+    uri: String,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+}
+
+impl Call<'_> {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+    pub fn key(self) -> Self {
+        self.header("authorization", &format!("Bearer {KEY}"))
+    }
+    pub fn token(self, token: &str) -> Self {
+        self.header("x-session-token", token)
+    }
+    pub fn json(mut self, v: Value) -> Self {
+        self.body = Some(serde_json::to_vec(&v).unwrap());
+        self.header("content-type", "application/json")
+    }
+    pub fn raw(mut self, body: &str) -> Self {
+        self.body = Some(body.as_bytes().to_vec());
+        self.header("content-type", "application/json")
+    }
+
+    pub async fn send(self) -> Resp {
+        let mut req = Request::builder().method(self.method).uri(self.uri);
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        let req = req.body(Body::from(self.body.unwrap_or_default())).unwrap();
+        let res = self.app.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp { status, headers, body, text }
+    }
+}
