@@ -1,0 +1,137 @@
+//! Client configuration: explicit arguments first, then environment variables, then defaults.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Environment variable holding the Moorcheh API key.
+pub const API_KEY_ENV: &str = "MOORCHEH_API_KEY";
+/// Environment variable holding the server's base URL.
+pub const BASE_URL_ENV: &str = "MEMANTO_BASE_URL";
+/// Used when neither the argument nor the environment names a server.
+pub const DEFAULT_BASE_URL: &str = "http://localhost:8000";
+/// Total time allowed for one request unless the caller says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Time allowed to open a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A string that never shows itself in `Debug` or `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([REDACTED])")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub api_key: Option<Secret>,
+    /// Without a trailing slash, e.g. `http://localhost:8000`.
+    pub base_url: String,
+    /// Total time per request; `None` means no limit (only when asked for explicitly).
+    pub timeout: Option<Duration>,
+    pub connect_timeout: Duration,
+}
+
+/// Where the key came from, for messages that must not show the key itself.
+impl ClientConfig {
+    /// Resolve the configuration. `api_key`: argument, else `MOORCHEH_API_KEY`, else none (the
+    /// server may have its own). `base_url`: argument, else `MEMANTO_BASE_URL`, else
+    /// `http://localhost:8000`.
+    pub fn resolve(
+        api_key: Option<String>,
+        base_url: Option<String>,
+        timeout: Option<Duration>,
+        connect_timeout: Option<Duration>,
+    ) -> Result<Self> {
+        let api_key = api_key
+            .or_else(|| std::env::var(API_KEY_ENV).ok())
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty())
+            .map(Secret::new);
+        if let Some(k) = &api_key {
+            if k.expose().chars().any(|c| c.is_control() || c == ' ') {
+                return Err(Error::validation(
+                    "The API key contains spaces or control characters; check that it was copied whole \
+                     (api_key=... or MOORCHEH_API_KEY).",
+                ));
+            }
+        }
+        let base_url = base_url
+            .or_else(|| std::env::var(BASE_URL_ENV).ok().filter(|s| !s.trim().is_empty()))
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let base_url = normalize_base_url(&base_url)?;
+        if let Some(t) = timeout {
+            if t.is_zero() {
+                return Err(Error::validation("timeout must be greater than 0 seconds (or None for no limit)"));
+            }
+        }
+        Ok(ClientConfig {
+            api_key,
+            base_url,
+            timeout,
+            connect_timeout: connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        })
+    }
+}
+
+fn normalize_base_url(raw: &str) -> Result<String> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let url = url::Url::parse(trimmed).map_err(|e| {
+        Error::validation(format!(
+            "base_url {trimmed:?} is not a valid URL ({e}); expected e.g. http://localhost:8000"
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::validation(format!(
+            "base_url must start with http:// or https://, got scheme {:?}",
+            url.scheme()
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::validation("base_url must not carry credentials; pass api_key=... instead"));
+    }
+    if url.query().is_some() {
+        return Err(Error::validation("base_url must not have a query string"));
+    }
+    // Accept a base that already ends in /api/v2: the client adds it itself.
+    let s = url.as_str().trim_end_matches('/');
+    Ok(s.strip_suffix("/api/v2").unwrap_or(s).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_forms() {
+        assert_eq!(normalize_base_url("http://localhost:8000/").unwrap(), "http://localhost:8000");
+        assert_eq!(normalize_base_url("https://x.example/api/v2").unwrap(), "https://x.example");
+        assert_eq!(normalize_base_url("http://h:1/prefix").unwrap(), "http://h:1/prefix");
+        assert!(normalize_base_url("localhost:8000").is_err());
+        assert!(normalize_base_url("ftp://h").is_err());
+        assert!(normalize_base_url("http://u:p@h").is_err());
+    }
+
+    #[test]
+    fn explicit_arguments_win_and_secret_is_hidden() {
+        let c = ClientConfig::resolve(Some("mk_abc".into()), Some("http://127.0.0.1:9".into()), None, None).unwrap();
+        assert_eq!(c.api_key.as_ref().unwrap().expose(), "mk_abc");
+        assert_eq!(c.base_url, "http://127.0.0.1:9");
+        assert!(!format!("{c:?}").contains("mk_abc"));
+        assert!(ClientConfig::resolve(Some("a b".into()), None, None, None).is_err());
+        assert!(ClientConfig::resolve(None, None, Some(Duration::ZERO), None).is_err());
+    }
+}

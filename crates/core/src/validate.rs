@@ -1,0 +1,135 @@
+//! Checks run before anything is sent, with the limits of the 0.0.8 server (API.md §4.2).
+
+use crate::error::{Error, Result};
+
+pub const MEMORY_TYPES: [&str; 13] = [
+    "fact", "preference", "goal", "decision", "artifact", "learning", "event", "instruction",
+    "relationship", "context", "observation", "commitment", "error",
+];
+pub const PROVENANCES: [&str; 6] = ["explicit_statement", "inferred", "corrected", "validated", "observed", "imported"];
+pub const PATTERNS: [&str; 3] = ["support", "project", "tool"];
+pub const MAX_CONTENT_CHARS: usize = 10_000;
+pub const MAX_QUERY_CHARS: usize = 1_000;
+pub const MAX_TITLE_CHARS: usize = 100;
+pub const MAX_LIMIT: u32 = 100;
+pub const MAX_BATCH: usize = 100;
+
+pub fn agent_id(id: &str) -> Result<()> {
+    if id.is_empty() {
+        return Err(Error::validation("agent_id must not be empty"));
+    }
+    if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(Error::validation(format!(
+            "agent_id {id:?} may only contain letters, digits, '_' and '-'"
+        )));
+    }
+    Ok(())
+}
+
+pub fn memory_id(id: &str) -> Result<()> {
+    if id.trim().is_empty() || id.contains('/') || id.contains('?') || id.contains('#') {
+        return Err(Error::validation(format!("memory_id {id:?} is not a valid memory id")));
+    }
+    Ok(())
+}
+
+pub fn one_of(what: &str, value: &str, allowed: &[&str]) -> Result<()> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::validation(format!("unknown {what} {value:?}; expected one of: {}", allowed.join(", "))))
+    }
+}
+
+pub fn content(text: &str, what: &str) -> Result<()> {
+    if text.trim().is_empty() {
+        return Err(Error::validation(format!("{what} must not be empty")));
+    }
+    let n = text.chars().count();
+    if n > MAX_CONTENT_CHARS {
+        return Err(Error::validation(format!(
+            "{what} is {n} characters; the server accepts at most {MAX_CONTENT_CHARS}. Split it into several memories."
+        )));
+    }
+    Ok(())
+}
+
+pub fn query(text: &str, what: &str) -> Result<()> {
+    if text.trim().is_empty() {
+        return Err(Error::validation(format!("{what} must not be empty")));
+    }
+    let n = text.chars().count();
+    if n > MAX_QUERY_CHARS {
+        return Err(Error::validation(format!(
+            "{what} is {n} characters; the server accepts at most {MAX_QUERY_CHARS}"
+        )));
+    }
+    Ok(())
+}
+
+pub fn title(text: &str) -> Result<()> {
+    let n = text.chars().count();
+    if n == 0 || n > MAX_TITLE_CHARS {
+        return Err(Error::validation(format!("title must be 1 to {MAX_TITLE_CHARS} characters, got {n}")));
+    }
+    Ok(())
+}
+
+pub fn unit_interval(what: &str, v: f64) -> Result<()> {
+    if !(0.0..=1.0).contains(&v) {
+        return Err(Error::validation(format!("{what} must be between 0.0 and 1.0, got {v}")));
+    }
+    Ok(())
+}
+
+pub fn limit(v: u32) -> Result<()> {
+    if v == 0 || v > MAX_LIMIT {
+        return Err(Error::validation(format!("limit must be between 1 and {MAX_LIMIT}, got {v}")));
+    }
+    Ok(())
+}
+
+pub fn tags(tags: &[String]) -> Result<()> {
+    for t in tags {
+        if t.trim().is_empty() {
+            return Err(Error::validation("tags must not contain empty strings"));
+        }
+        if t.contains(',') {
+            return Err(Error::validation(format!("tag {t:?} contains a comma; the server splits tags on commas")));
+        }
+    }
+    Ok(())
+}
+
+pub fn positive_hours(what: &str, v: f64) -> Result<()> {
+    if !(v.is_finite() && v > 0.0) {
+        return Err(Error::validation(format!("{what} must be greater than 0, got {v}")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits() {
+        assert!(agent_id("support-bot_1").is_ok());
+        assert!(agent_id("a b").is_err());
+        assert!(agent_id("").is_err());
+        assert!(agent_id("é").is_err());
+        assert!(content(&"x".repeat(10_000), "content").is_ok());
+        assert!(content(&"x".repeat(10_001), "content").unwrap_err().message.contains("10001 characters"));
+        assert!(content(&"é".repeat(10_000), "content").is_ok());
+        assert!(content("  ", "content").is_err());
+        assert!(query(&"q".repeat(1001), "query").is_err());
+        assert!(limit(0).is_err() && limit(101).is_err() && limit(100).is_ok());
+        assert!(unit_interval("confidence", 1.5).is_err());
+        assert!(unit_interval("confidence", f64::NAN).is_err());
+        assert!(one_of("memory type", "facts", &MEMORY_TYPES).unwrap_err().message.contains("preference"));
+        assert!(tags(&["a,b".into()]).is_err());
+        assert!(positive_hours("hours", 0.0).is_err());
+        assert!(title(&"t".repeat(101)).is_err());
+        assert!(memory_id("../x").is_err());
+    }
+}
