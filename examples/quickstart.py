@@ -1,0 +1,179 @@
+"""Quickstart: give an agent long-term memory of a real conversation, then use it.
+
+    python examples/quickstart.py [--data PATH] [--conversation N] [--batch-size 100]
+
+With no MEMANTO_BASE_URL set it starts the embedded LocalServer on a temporary SQLite file.
+With MEMANTO_BASE_URL (and MOORCHEH_API_KEY) set it uses that server instead.
+
+Data: one LoCoMo conversation ships in examples/data (LoCoMo, Snap Research, CC BY-NC 4.0;
+see examples/data/NOTICE.md). --data takes any LoCoMo-format file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from memanto_client import Client, LocalServer, Session
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_DATA = HERE / "data" / "locomo-conv-26.json"
+CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
+
+
+def load_conversation(path: Path, index: int) -> dict[str, Any]:
+    samples = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(samples, dict):
+        samples = [samples]
+    if not 0 <= index < len(samples):
+        sys.exit(f"{path} holds {len(samples)} conversation(s); --conversation {index} is out of range")
+    return samples[index]
+
+
+def turns_as_memories(sample: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every turn as a memory: '[<session date>] <speaker>: <text>', tagged with its dialogue id."""
+    conv = sample["conversation"]
+    sessions = sorted(
+        (int(m.group(1)) for k in conv if (m := re.fullmatch(r"session_(\d+)", k))),
+    )
+    memories = []
+    for n in sessions:
+        date = conv.get(f"session_{n}_date_time", f"session {n}")
+        for turn in conv[f"session_{n}"]:
+            text = turn.get("text", "")
+            if turn.get("blip_caption"):
+                text += f" [shares a photo: {turn['blip_caption']}]"
+            memories.append(
+                {
+                    "content": f"[{date}] {turn['speaker']}: {text}"[:10_000],
+                    "type": "event",
+                    "tags": [turn["dia_id"]],
+                    "source": "locomo",
+                }
+            )
+    return memories
+
+
+def evidence_ids(qa: dict[str, Any]) -> set[str]:
+    ids: set[str] = set()
+    for e in qa.get("evidence") or []:
+        ids.update(p.strip() for p in re.split(r"[;,\s]+", str(e)) if p.strip())
+    return ids
+
+
+def connect(stack: ExitStack) -> Client:
+    if os.environ.get("MEMANTO_BASE_URL"):
+        client = Client()  # MEMANTO_BASE_URL and MOORCHEH_API_KEY from the environment
+        print(f"Server: {client.base_url} (from MEMANTO_BASE_URL)")
+        return client
+    server = stack.enter_context(LocalServer())
+    print(f"Server: embedded LocalServer at {server.url} (temporary SQLite file)")
+    return Client(api_key=server.api_key, base_url=server.url)
+
+
+def ingest(session: Session, memories: list[dict[str, Any]], batch_size: int) -> float:
+    start = time.perf_counter()
+    stored = 0
+    for i in range(0, len(memories), batch_size):
+        result = session.batch_remember(memories[i : i + batch_size])
+        stored += result.successful
+    elapsed = time.perf_counter() - start
+    print(f"Stored {stored} of {len(memories)} turns as memories in {elapsed:.2f} s "
+          f"({stored / elapsed:.0f} memories/s, batches of {batch_size})")
+    return elapsed
+
+
+def ask_all(session: Session, questions: list[dict[str, Any]], k: int) -> None:
+    start = time.perf_counter()
+    hits = 0
+    per_cat: dict[int, list[int]] = {}
+    for qa in questions:
+        recalled = session.recall(qa["question"][:1000], limit=k)
+        found = any(set(m.tags) & evidence_ids(qa) for m in recalled)
+        hits += found
+        per_cat.setdefault(qa.get("category", 0), []).append(found)
+    elapsed = time.perf_counter() - start
+    n = len(questions)
+    print(f"\nAsked {n} questions with recall (top {k}) in {elapsed:.2f} s "
+          f"({elapsed / max(n, 1) * 1000:.1f} ms per question)")
+    print(f"Evidence hit rate: {hits}/{n} = {hits / max(n, 1):.1%} "
+          "(a recalled memory carries one of the question's evidence dialogue ids)")
+    for cat in sorted(per_cat):
+        found = per_cat[cat]
+        print(f"  {CATEGORIES.get(cat, f'category {cat}'):>12}: {sum(found)}/{len(found)} = {sum(found) / len(found):.1%}")
+
+
+def show_answers(session: Session, questions: list[dict[str, Any]]) -> None:
+    print("\nAnswers (LocalServer answers are extractive: built from recalled memories, no LLM):")
+    for qa in questions:
+        answer = session.answer(qa["question"], limit=3)
+        print(f"\n  Q: {qa['question']}")
+        print(f"  A: {answer.answer[:300]}")
+        print(f"  expected: {qa.get('answer', qa.get('adversarial_answer'))} (evidence {', '.join(sorted(evidence_ids(qa)))})")
+        for m in answer.sources[:3]:
+            score = f"{m.score:.2f}" if m.score is not None else "-"
+            print(f"    [{', '.join(m.tags)}] score {score}: {m.content[:90]}")
+
+
+def show_session(session: Session) -> None:
+    c = session.claims
+    print("\nSession token claims (decoded locally; the token itself is never printed):")
+    print(f"  agent_id:       {c.agent_id}")
+    print(f"  session_id:     {c.session_id}")
+    print(f"  expires_at:     {c.expires_at.isoformat()}")
+    print(f"  time remaining: {str(c.time_remaining).split('.')[0]}")
+    record = session.extend(hours=1)
+    print(f"Extended by 1 hour: expires_at now {session.expires_at.isoformat()}"
+          f" (server record: {record.expires_at.isoformat() if record.expires_at else '-'})")
+    info = session.current()
+    print(f"current(): session {info.session_id}, status {info.status}, "
+          f"{info.time_remaining_seconds} s remaining")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="a LoCoMo-format JSON file")
+    parser.add_argument("--conversation", type=int, default=0, help="which conversation in the file")
+    parser.add_argument("--batch-size", type=int, default=100, help="memories per batch-remember (1..100)")
+    parser.add_argument("--top-k", type=int, default=5, help="memories recalled per question")
+    parser.add_argument("--keep-agent", action="store_true", help="do not delete the agent at the end")
+    args = parser.parse_args()
+
+    total_start = time.perf_counter()
+    sample = load_conversation(args.data, args.conversation)
+    memories = turns_as_memories(sample)
+    questions = [qa for qa in sample.get("qa", []) if evidence_ids(qa)]
+    conv = sample["conversation"]
+    print(f"Conversation {sample.get('sample_id', args.conversation)} between {conv.get('speaker_a')} "
+          f"and {conv.get('speaker_b')}: {len(memories)} turns, {len(questions)} questions with evidence")
+
+    with ExitStack() as stack:
+        client = connect(stack)
+        agent_id = f"locomo-{sample.get('sample_id', 'conv')}-{uuid.uuid4().hex[:8]}"
+        agent = client.agents.create(agent_id, pattern="project", description="LoCoMo quickstart")
+        print(f"Created agent {agent.agent_id}")
+        try:
+            with agent.activate() as session:
+                print(f"Activated: {session!r}")
+                ingest(session, memories, args.batch_size)
+                ask_all(session, questions, args.top_k)
+                show_answers(session, [q for q in questions if q.get("category") in (1, 4)][:3] or questions[:3])
+                show_session(session)
+            print(f"Deactivated: session active = {session.is_active}")
+        finally:
+            if not args.keep_agent:
+                agent.delete()
+    print(f"\nTotal time {time.perf_counter() - total_start:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The embedded LocalServer: the Memanto API served from this process (Rust, SQLite)."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+from . import _native
+
+__all__ = ["LocalServer"]
+
+
+class LocalServer:
+    """An API-compatible Memanto server running inside this process, on loopback.
+
+    It starts at construction and serves until :meth:`stop` (or the end of a ``with`` block).
+
+    Args:
+        db_path: the SQLite file. ``None`` (default): a temporary file, removed on stop.
+            An existing file is reopened with everything in it (agents, memories, sessions).
+        host: IP address to bind (default ``127.0.0.1``).
+        port: TCP port; 0 (default) picks a free one.
+        api_key: the key clients must send. ``None``: the key stored in ``db_path``, or a new
+            random one (read it from :attr:`api_key`).
+        session_duration: default session lifetime, as seconds or a ``timedelta``
+            (default 6 hours). Tests use a few seconds to see tokens expire.
+
+    Attributes:
+        url: e.g. ``"http://127.0.0.1:53817"``; pass as ``base_url``.
+        api_key: the accepted key (a secret: it is not shown in ``repr``).
+        db_path: the SQLite file in use.
+
+    Answers are extractive: built from recalled memories, with no language model.
+    """
+
+    def __init__(
+        self,
+        *,
+        db_path: str | os.PathLike[str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        session_duration: float | timedelta | None = None,
+    ) -> None:
+        seconds = session_duration.total_seconds() if isinstance(session_duration, timedelta) else session_duration
+        self._native = _native.NativeServer(
+            os.fspath(db_path) if db_path is not None else None, host, port, api_key, seconds
+        )
+        self.url: str = self._native.url
+        self.api_key: str = self._native.api_key
+        self.db_path: str = self._native.db_path
+
+    def client(self, **kwargs: Any) -> "Any":
+        """A :class:`~memanto_client.Client` for this server (same arguments as ``Client``)."""
+        from ._sync import Client
+
+        return Client(api_key=self.api_key, base_url=self.url, **kwargs)
+
+    def stop(self) -> None:
+        """Stop serving (idempotent). A temporary database is removed."""
+        self._native.stop()
+
+    close = stop
+
+    def __enter__(self) -> "LocalServer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"LocalServer(url={self.url!r}, db_path={self.db_path!r})"

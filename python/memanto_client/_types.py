@@ -1,0 +1,334 @@
+"""Typed, immutable result objects. Each keeps the server's fields it knows as attributes,
+every other field in ``extra``, and gives the server's JSON back with ``to_dict()``.
+All timestamps are timezone-aware ``datetime`` objects in UTC."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from types import MappingProxyType
+from typing import Any, ClassVar, Iterator, Mapping, Sequence, TypeVar, overload
+
+from . import _native
+
+__all__ = [
+    "AgentInfo",
+    "Answer",
+    "BatchRememberResult",
+    "BatchItemResult",
+    "Health",
+    "Memory",
+    "RecallResult",
+    "RememberResult",
+    "SessionClaims",
+    "SessionInfo",
+    "SessionRecord",
+    "SessionSummary",
+]
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A server timestamp (naive = UTC, ``Z``, offsets, date-only) as an aware UTC datetime."""
+    if value is None or isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        return None
+    iso = _native.normalize_timestamp(value)
+    return datetime.fromisoformat(iso) if iso is not None else None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+T = TypeVar("T", bound="_Result")
+
+
+@dataclass(frozen=True)
+class _Result:
+    """Base: build from a JSON object, keep unknown fields, give the JSON back."""
+
+    _TIMES: ClassVar[frozenset[str]] = frozenset()
+    _TUPLES: ClassVar[frozenset[str]] = frozenset()
+
+    extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, repr=False, compare=False)
+    _raw: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, repr=False, compare=False)
+
+    @classmethod
+    def _from(cls: type[T], data: Mapping[str, Any], **overrides: Any) -> T:
+        known = {f.name for f in dataclasses.fields(cls)} - {"extra", "_raw"}
+        kwargs: dict[str, Any] = {}
+        for name in known:
+            if name in overrides:
+                kwargs[name] = overrides[name]
+            elif name in data:
+                value = data[name]
+                if name in cls._TIMES:
+                    value = parse_time(value)
+                elif name in cls._TUPLES:
+                    value = tuple(value or ())
+                kwargs[name] = value
+        extra = {k: v for k, v in data.items() if k not in known}
+        return cls(**kwargs, extra=MappingProxyType(extra), _raw=MappingProxyType(dict(data)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object the server sent (a deep copy), unknown fields included."""
+        return copy.deepcopy(dict(self._raw))
+
+
+@dataclass(frozen=True)
+class Memory(_Result):
+    """One memory as returned by recall/answer. ``score`` is the similarity (0..1) when the
+    memory came from a search; ``tags`` is a tuple of strings."""
+
+    _TIMES: ClassVar[frozenset[str]] = frozenset({"created_at", "updated_at", "expires_at", "validated_at"})
+    _TUPLES: ClassVar[frozenset[str]] = frozenset({"tags"})
+
+    id: str = ""
+    content: str = ""
+    title: str | None = None
+    type: str | None = None
+    confidence: float | None = None
+    tags: tuple[str, ...] = ()
+    source: str | None = None
+    provenance: str | None = None
+    status: str | None = None
+    score: float | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    expires_at: datetime | None = None
+    validation_count: int | None = None
+    validated_at: datetime | None = None
+    superseded_by: str | None = None
+    supersedes: str | None = None
+    contradiction_detected: bool | None = None
+
+
+def _memories(items: Any) -> tuple[Memory, ...]:
+    return tuple(Memory._from(m) for m in (items or ()) if isinstance(m, Mapping))
+
+
+@dataclass(frozen=True)
+class RecallResult(_Result, Sequence[Memory]):
+    """The memories recall found, best first. Behaves as a sequence of :class:`Memory`."""
+
+    memories: tuple[Memory, ...] = ()
+    count: int = 0
+    query: str | None = None
+    agent_id: str | None = None
+    session_id: str | None = None
+
+    @classmethod
+    def _parse(cls, data: Mapping[str, Any]) -> "RecallResult":
+        return cls._from(data, memories=_memories(data.get("memories")))
+
+    @overload
+    def __getitem__(self, i: int) -> Memory: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Memory]: ...
+    def __getitem__(self, i: int | slice) -> Memory | Sequence[Memory]:
+        return self.memories[i]
+
+    def __len__(self) -> int:
+        return len(self.memories)
+
+    def __iter__(self) -> Iterator[Memory]:
+        return iter(self.memories)
+
+
+@dataclass(frozen=True)
+class Answer(_Result):
+    """An answer to a question, with the memories it drew on (``sources``). ``str(answer)``
+    is the answer text."""
+
+    answer: str = ""
+    question: str | None = None
+    sources: tuple[Memory, ...] = ()
+    agent_id: str | None = None
+    session_id: str | None = None
+    namespace: str | None = None
+
+    @classmethod
+    def _parse(cls, data: Mapping[str, Any]) -> "Answer":
+        return cls._from(data, sources=_memories(data.get("sources")))
+
+    @property
+    def text(self) -> str:
+        return self.answer
+
+    def __str__(self) -> str:
+        return self.answer
+
+
+@dataclass(frozen=True)
+class RememberResult(_Result):
+    """What remember stored: the new ``memory_id`` and the server's echo."""
+
+    memory_id: str = ""
+    agent_id: str | None = None
+    session_id: str | None = None
+    namespace: str | None = None
+    status: str | None = None
+    type: str | None = None
+    provenance: str | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class BatchItemResult(_Result):
+    """The outcome for one memory of a batch (``id``, ``status``)."""
+
+    id: str | None = None
+    status: str | None = None
+    action: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchRememberResult(_Result):
+    """The outcome of batch_remember: counts and one :class:`BatchItemResult` per memory, in
+    the order sent."""
+
+    total_submitted: int = 0
+    successful: int = 0
+    failed: int = 0
+    results: tuple[BatchItemResult, ...] = ()
+    agent_id: str | None = None
+    session_id: str | None = None
+    namespace: str | None = None
+
+    @classmethod
+    def _parse(cls, data: Mapping[str, Any]) -> "BatchRememberResult":
+        items = tuple(BatchItemResult._from(r) for r in data.get("results") or () if isinstance(r, Mapping))
+        return cls._from(data, results=items)
+
+    @property
+    def memory_ids(self) -> list[str]:
+        """The ids of the stored memories, in the order sent."""
+        return [r.id for r in self.results if r.id]
+
+
+@dataclass(frozen=True)
+class AgentInfo(_Result):
+    """An agent as the server describes it."""
+
+    _TIMES: ClassVar[frozenset[str]] = frozenset({"created_at", "last_session"})
+
+    agent_id: str = ""
+    namespace: str | None = None
+    pattern: str | None = None
+    description: str | None = None
+    created_at: datetime | None = None
+    last_session: datetime | None = None
+    memory_count: int | None = None
+    session_count: int | None = None
+    status: str | None = None
+    metadata: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class SessionRecord(_Result):
+    """A session as activate/extend return it, without its token."""
+
+    _TIMES: ClassVar[frozenset[str]] = frozenset({"started_at", "expires_at"})
+
+    session_id: str = ""
+    agent_id: str | None = None
+    namespace: str | None = None
+    started_at: datetime | None = None
+    expires_at: datetime | None = None
+    pattern: str | None = None
+    status: str | None = None
+
+    @classmethod
+    def _parse(cls, data: Mapping[str, Any]) -> "SessionRecord":
+        # The token is kept in the Session object only, never in a result or its dict.
+        clean = {k: v for k, v in data.items() if k != "session_token"}
+        return cls._from(clean)
+
+
+@dataclass(frozen=True)
+class SessionInfo(_Result):
+    """``GET /api/v2/session/current``: the server's view of the session."""
+
+    _TIMES: ClassVar[frozenset[str]] = frozenset({"started_at", "expires_at"})
+
+    session_id: str = ""
+    agent_id: str | None = None
+    namespace: str | None = None
+    started_at: datetime | None = None
+    expires_at: datetime | None = None
+    status: str | None = None
+    time_remaining_seconds: int | None = None
+    pattern: str | None = None
+
+    @property
+    def time_remaining(self) -> timedelta:
+        return timedelta(seconds=self.time_remaining_seconds or 0)
+
+
+@dataclass(frozen=True)
+class SessionSummary(_Result):
+    """What deactivate reports about the ended session."""
+
+    _TIMES: ClassVar[frozenset[str]] = frozenset({"started_at", "ended_at"})
+
+    session_id: str | None = None
+    agent_id: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_hours: float | None = None
+    memories_created: int | None = None
+    summary_memory_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Health(_Result):
+    """``GET /health``. ``ok`` is True only for ``status == "healthy"``."""
+
+    status: str = ""
+    service: str | None = None
+    version: str | None = None
+    moorcheh_connected: bool | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "healthy"
+
+
+@dataclass(frozen=True)
+class SessionClaims(_Result):
+    """The decoded claims of a session token (read without the server's secret, so they are
+    information, not proof). ``expires_at`` comes from ``exp`` when present, else from the
+    ``expires_at`` claim (no offset means UTC)."""
+
+    _TIMES: ClassVar[frozenset[str]] = frozenset({"started_at", "expires_at", "issued_at"})
+
+    agent_id: str | None = None
+    namespace: str | None = None
+    session_id: str | None = None
+    started_at: datetime | None = None
+    expires_at: datetime = datetime.min.replace(tzinfo=timezone.utc)
+    issued_at: datetime | None = None
+
+    @classmethod
+    def _parse(cls, decoded: Mapping[str, Any]) -> "SessionClaims":
+        raw = dict(decoded.get("raw") or {})
+        fields_ = {k: decoded.get(k) for k in ("agent_id", "namespace", "session_id", "started_at", "expires_at", "issued_at")}
+        known = {"agent_id", "namespace", "session_id", "started_at", "expires_at", "exp", "iat"}
+        obj = cls._from(fields_)
+        extra = {k: v for k, v in raw.items() if k not in known}
+        return dataclasses.replace(obj, extra=MappingProxyType(extra), _raw=MappingProxyType(raw))
+
+    @property
+    def time_remaining(self) -> timedelta:
+        """Time until expiry by this machine's clock (zero once expired)."""
+        return max(self.expires_at - _now(), timedelta(0))
+
+    @property
+    def is_expired(self) -> bool:
+        return _now() >= self.expires_at

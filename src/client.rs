@@ -1,0 +1,117 @@
+//! `NativeClient`: the key-only calls. Python's `Client`/`Agents` wrap it.
+
+use std::time::Duration;
+
+use memanto_core::{Client, ClientConfig, Session};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::convert::{from_py, to_py};
+use crate::errors::check;
+use crate::runtime::wait;
+use crate::session::NativeSession;
+
+#[pyclass(frozen, module = "memanto_client._native")]
+pub struct NativeClient {
+    pub(crate) inner: Client,
+}
+
+fn seconds(what: &str, v: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(v).map_err(|_| {
+        Python::attach(|py| {
+            crate::errors::to_pyerr(py, memanto_core::Error::validation(format!("{what} must be a positive number of seconds, got {v}")))
+        })
+    })
+}
+
+#[pymethods]
+impl NativeClient {
+    /// `timeout`: total seconds per request, or None for no limit.
+    #[new]
+    #[pyo3(signature = (api_key, base_url, timeout, connect_timeout))]
+    fn new(py: Python<'_>, api_key: Option<String>, base_url: Option<String>, timeout: Option<f64>, connect_timeout: Option<f64>) -> PyResult<Self> {
+        let timeout = timeout.map(|t| seconds("timeout", t)).transpose()?;
+        let connect_timeout = connect_timeout.map(|t| seconds("connect_timeout", t)).transpose()?;
+        let config = check(py, ClientConfig::resolve(api_key, base_url, timeout, connect_timeout))?;
+        Ok(NativeClient { inner: check(py, Client::new(config))? })
+    }
+
+    #[getter]
+    fn base_url(&self) -> String {
+        self.inner.base_url().to_string()
+    }
+
+    #[getter]
+    fn has_api_key(&self) -> bool {
+        self.inner.config().api_key.is_some()
+    }
+
+    #[getter]
+    fn timeout(&self) -> Option<f64> {
+        self.inner.config().timeout.map(|d| d.as_secs_f64())
+    }
+
+    fn health<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.inner.clone();
+        to_py(py, &wait(py, async move { c.health().await })?)
+    }
+
+    fn server_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.inner.clone();
+        to_py(py, &wait(py, async move { c.server_info().await })?)
+    }
+
+    #[pyo3(signature = (agent_id, pattern, description, metadata))]
+    fn create_agent<'py>(
+        &self,
+        py: Python<'py>,
+        agent_id: String,
+        pattern: Option<String>,
+        description: Option<String>,
+        metadata: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let metadata = match metadata {
+            Some(m) => match from_py(m.as_any())? {
+                serde_json::Value::Object(map) => Some(map),
+                _ => None,
+            },
+            None => None,
+        };
+        let c = self.inner.clone();
+        to_py(py, &wait(py, async move { c.create_agent(&agent_id, pattern.as_deref(), description.as_deref(), metadata).await })?)
+    }
+
+    fn list_agents<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.inner.clone();
+        to_py(py, &wait(py, async move { c.list_agents().await })?)
+    }
+
+    fn get_agent<'py>(&self, py: Python<'py>, agent_id: String) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.inner.clone();
+        to_py(py, &wait(py, async move { c.get_agent(&agent_id).await })?)
+    }
+
+    fn delete_agent<'py>(&self, py: Python<'py>, agent_id: String) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.inner.clone();
+        to_py(py, &wait(py, async move { c.delete_agent(&agent_id).await })?)
+    }
+
+    fn deactivate<'py>(&self, py: Python<'py>, agent_id: String) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.inner.clone();
+        to_py(py, &wait(py, async move { c.deactivate(&agent_id).await })?)
+    }
+
+    /// Returns `(NativeSession, activate response dict)`.
+    #[pyo3(signature = (agent_id, duration_hours))]
+    fn activate<'py>(&self, py: Python<'py>, agent_id: String, duration_hours: Option<f64>) -> PyResult<(NativeSession, Bound<'py, PyAny>)> {
+        let c = self.inner.clone();
+        let (session, body) = wait(py, async move { Session::activate(&c, &agent_id, duration_hours).await })?;
+        Ok((NativeSession::new(session), to_py(py, &body)?))
+    }
+
+    #[pyo3(signature = (token, agent_id))]
+    fn session_from_token(&self, py: Python<'_>, token: String, agent_id: Option<String>) -> PyResult<NativeSession> {
+        let s = check(py, Session::from_token(self.inner.clone(), agent_id.as_deref(), &token))?;
+        Ok(NativeSession::new(s))
+    }
+}

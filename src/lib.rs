@@ -1,0 +1,38 @@
+//! The PyO3 layer of memanto-client: classes, conversions, the runtime, GIL release and
+//! exception mapping. No HTTP or business logic lives here (see crates/core and crates/server).
+
+mod client;
+mod convert;
+mod errors;
+mod runtime;
+mod server;
+mod session;
+
+use pyo3::prelude::*;
+
+/// Decode a session token's claims without the server's secret (returns a dict; times are
+/// ISO-8601 strings in UTC).
+#[pyfunction]
+fn decode_session_token<'py>(py: Python<'py>, token: &str) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    let claims = errors::check(py, memanto_core::decode_session_token(token))?;
+    convert::claims_to_py(py, &claims)
+}
+
+/// Parse a server timestamp (naive = UTC, `Z`, offsets, date-only) into canonical
+/// `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`, or None when it is not a timestamp.
+#[pyfunction]
+fn normalize_timestamp(s: &str) -> Option<String> {
+    memanto_core::time::parse_timestamp(s).map(|t| memanto_core::time::to_iso(&t))
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<client::NativeClient>()?;
+    m.add_class::<session::NativeSession>()?;
+    m.add_class::<server::NativeServer>()?;
+    m.add_function(wrap_pyfunction!(decode_session_token, m)?)?;
+    m.add_function(wrap_pyfunction!(normalize_timestamp, m)?)?;
+    m.add_function(wrap_pyfunction!(server::serve_forever, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

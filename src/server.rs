@@ -1,0 +1,93 @@
+//! `NativeServer`: the embedded LocalServer (crates/server) started from Python.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use memanto_server::{ServerConfig, ServerHandle};
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+
+#[pyclass(frozen, module = "memanto_client._native")]
+pub struct NativeServer {
+    handle: Mutex<ServerHandle>,
+    url: String,
+    api_key: String,
+    db_path: String,
+}
+
+fn config(db_path: Option<PathBuf>, host: &str, port: u16, api_key: Option<String>, session_seconds: Option<f64>) -> PyResult<ServerConfig> {
+    let host: IpAddr = host.parse().map_err(|_| PyOSError::new_err(format!("host must be an IP address, got {host:?}")))?;
+    let mut cfg = ServerConfig { db_path, host, port, api_keys: api_key.into_iter().collect(), ..ServerConfig::default() };
+    if let Some(s) = session_seconds {
+        cfg.session_duration = Duration::try_from_secs_f64(s)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| PyOSError::new_err(format!("session_seconds must be a positive number, got {s}")))?;
+    }
+    Ok(cfg)
+}
+
+#[pymethods]
+impl NativeServer {
+    #[new]
+    #[pyo3(signature = (db_path, host, port, api_key, session_seconds))]
+    fn new(py: Python<'_>, db_path: Option<PathBuf>, host: String, port: u16, api_key: Option<String>, session_seconds: Option<f64>) -> PyResult<Self> {
+        let cfg = config(db_path, &host, port, api_key, session_seconds)?;
+        let handle = py
+            .detach(|| ServerHandle::start(cfg))
+            .map_err(|e| PyOSError::new_err(format!("could not start the LocalServer: {e}")))?;
+        Ok(NativeServer {
+            url: handle.url(),
+            api_key: handle.api_key().to_string(),
+            db_path: handle.db_path().display().to_string(),
+            handle: Mutex::new(handle),
+        })
+    }
+
+    #[getter]
+    fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    #[getter]
+    fn api_key(&self) -> String {
+        self.api_key.clone()
+    }
+
+    #[getter]
+    fn db_path(&self) -> String {
+        self.db_path.clone()
+    }
+
+    /// Stop serving and wait for the server thread (idempotent).
+    fn stop(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.handle.lock().unwrap_or_else(|e| e.into_inner()).stop())
+            .map_err(|e| PyOSError::new_err(format!("error while stopping the LocalServer: {e}")))
+    }
+}
+
+/// Serve until Ctrl-C (for the `memanto-local serve` command). Calls `on_ready(url, api_key)`.
+#[pyfunction]
+#[pyo3(signature = (db_path, host, port, api_key, session_seconds, on_ready))]
+pub fn serve_forever(
+    py: Python<'_>,
+    db_path: Option<PathBuf>,
+    host: String,
+    port: u16,
+    api_key: Option<String>,
+    session_seconds: Option<f64>,
+    on_ready: Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let server = NativeServer::new(py, db_path, host, port, api_key, session_seconds)?;
+    on_ready.call1((server.url.clone(), server.api_key.clone(), server.db_path.clone()))?;
+    let interrupted = loop {
+        py.detach(|| std::thread::sleep(Duration::from_millis(100)));
+        if let Err(e) = py.check_signals() {
+            break e;
+        }
+    };
+    server.stop(py)?;
+    Err(interrupted)
+}

@@ -1,0 +1,161 @@
+//! `NativeSession`: memory calls with the session token. Python's `Session` wraps it.
+
+use std::sync::Arc;
+
+use memanto_core::{AnswerArgs, MemoryInput, RecallArgs, Session};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::convert::{claims_to_py, to_py};
+use crate::errors::{check, to_pyerr};
+use crate::runtime::wait;
+
+#[pyclass(frozen, module = "memanto_client._native")]
+pub struct NativeSession {
+    inner: Arc<Session>,
+}
+
+impl NativeSession {
+    pub fn new(s: Session) -> Self {
+        NativeSession { inner: Arc::new(s) }
+    }
+}
+
+fn memory_from_dict(py: Python<'_>, d: &Bound<'_, PyAny>, index: usize) -> PyResult<MemoryInput> {
+    let bad = |msg: String| to_pyerr(py, memanto_core::Error::validation(format!("memory {index}: {msg}")));
+    let d = d.cast::<PyDict>().map_err(|_| bad("each memory must be a dict with at least a 'content' key".into()))?;
+    let get_str = |k: &str| -> PyResult<Option<String>> {
+        match d.get_item(k)? {
+            Some(v) if !v.is_none() => v.extract::<String>().map(Some).map_err(|_| bad(format!("'{k}' must be a string"))),
+            _ => Ok(None),
+        }
+    };
+    let content = get_str("content")?.ok_or_else(|| bad("'content' is required".into()))?;
+    let confidence = match d.get_item("confidence")? {
+        Some(v) if !v.is_none() => Some(v.extract::<f64>().map_err(|_| bad("'confidence' must be a number".into()))?),
+        _ => None,
+    };
+    let tags = match d.get_item("tags")? {
+        Some(v) if !v.is_none() => {
+            if v.extract::<String>().is_ok() {
+                return Err(bad("'tags' must be a list of strings, not a string".into()));
+            }
+            v.extract::<Vec<String>>().map_err(|_| bad("'tags' must be a list of strings".into()))?
+        }
+        _ => Vec::new(),
+    };
+    let memory_type = match get_str("type")? {
+        Some(t) => Some(t),
+        None => get_str("memory_type")?,
+    };
+    for key in d.keys() {
+        let k: String = key.extract()?;
+        if !matches!(k.as_str(), "content" | "type" | "memory_type" | "title" | "confidence" | "tags" | "source" | "provenance") {
+            return Err(bad(format!("unknown key '{k}'")));
+        }
+    }
+    Ok(MemoryInput { content, memory_type, title: get_str("title")?, confidence, tags, source: get_str("source")?, provenance: get_str("provenance")? })
+}
+
+#[pymethods]
+impl NativeSession {
+    #[getter]
+    fn agent_id(&self) -> String {
+        self.inner.agent_id().to_string()
+    }
+
+    #[getter]
+    fn has_token(&self) -> bool {
+        self.inner.has_token()
+    }
+
+    fn claims<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let c = check(py, self.inner.claims())?;
+        claims_to_py(py, &c)
+    }
+
+    fn token(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(check(py, self.inner.token())?.expose().to_string())
+    }
+
+    fn forget(&self) {
+        self.inner.forget();
+    }
+
+    #[pyo3(signature = (content, memory_type, title, confidence, tags, source, provenance))]
+    #[allow(clippy::too_many_arguments)]
+    fn remember<'py>(
+        &self,
+        py: Python<'py>,
+        content: String,
+        memory_type: Option<String>,
+        title: Option<String>,
+        confidence: Option<f64>,
+        tags: Vec<String>,
+        source: Option<String>,
+        provenance: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = MemoryInput { content, memory_type, title, confidence, tags, source, provenance };
+        check(py, m.validate())?;
+        let s = self.inner.clone();
+        to_py(py, &wait(py, async move { s.remember(&m).await })?)
+    }
+
+    fn batch_remember<'py>(&self, py: Python<'py>, memories: Bound<'py, PyList>) -> PyResult<Bound<'py, PyAny>> {
+        let items = memories.iter().enumerate().map(|(i, d)| memory_from_dict(py, &d, i)).collect::<PyResult<Vec<_>>>()?;
+        let s = self.inner.clone();
+        to_py(py, &wait(py, async move { s.batch_remember(&items).await })?)
+    }
+
+    #[pyo3(signature = (query, limit, min_similarity, created_after, created_before, memory_types, tags))]
+    #[allow(clippy::too_many_arguments)]
+    fn recall<'py>(
+        &self,
+        py: Python<'py>,
+        query: String,
+        limit: Option<u32>,
+        min_similarity: Option<f64>,
+        created_after: Option<String>,
+        created_before: Option<String>,
+        memory_types: Vec<String>,
+        tags: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = RecallArgs { query, limit, min_similarity, created_after, created_before, memory_types, tags };
+        let s = self.inner.clone();
+        to_py(py, &wait(py, async move { s.recall(&args).await })?)
+    }
+
+    #[pyo3(signature = (question, limit, threshold, temperature, ai_model, kiosk_mode, header_prompt, footer_prompt))]
+    #[allow(clippy::too_many_arguments)]
+    fn answer<'py>(
+        &self,
+        py: Python<'py>,
+        question: String,
+        limit: Option<u32>,
+        threshold: Option<f64>,
+        temperature: Option<f64>,
+        ai_model: Option<String>,
+        kiosk_mode: Option<bool>,
+        header_prompt: Option<String>,
+        footer_prompt: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = AnswerArgs { question, limit, threshold, temperature, ai_model, kiosk_mode, header_prompt, footer_prompt };
+        let s = self.inner.clone();
+        to_py(py, &wait(py, async move { s.answer(&args).await })?)
+    }
+
+    fn current<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let s = self.inner.clone();
+        to_py(py, &wait(py, async move { s.current().await })?)
+    }
+
+    fn extend<'py>(&self, py: Python<'py>, additional_hours: u32) -> PyResult<Bound<'py, PyAny>> {
+        let s = self.inner.clone();
+        to_py(py, &wait(py, async move { s.extend(additional_hours).await })?)
+    }
+
+    fn deactivate<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let s = self.inner.clone();
+        to_py(py, &wait(py, async move { s.deactivate().await })?)
+    }
+}
