@@ -116,7 +116,8 @@ def show_answers(session: Session, questions: list[dict[str, Any]]) -> None:
     for qa in questions:
         answer = session.answer(qa["question"], limit=3)
         print(f"\n  Q: {qa['question']}")
-        print(f"  A: {answer.answer[:300]}")
+        text = " / ".join(line.strip() for line in answer.answer.splitlines() if line.strip())
+        print(f"  A: {text[:300]}{'…' if len(text) > 300 else ''}")
         print(f"  expected: {qa.get('answer', qa.get('adversarial_answer'))} (evidence {', '.join(sorted(evidence_ids(qa)))})")
         for m in answer.sources[:3]:
             score = f"{m.score:.2f}" if m.score is not None else "-"
