@@ -41,7 +41,9 @@ pub fn require_key(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     let matched = state
         .api_keys()
         .iter()
-        .fold(subtle::Choice::from(0u8), |acc, k| acc | k.as_bytes().ct_eq(key.as_bytes()));
+        .fold(subtle::Choice::from(0u8), |acc, k| {
+            acc | k.as_bytes().ct_eq(key.as_bytes())
+        });
     if bool::from(matched) {
         Ok(())
     } else {
@@ -68,7 +70,11 @@ impl SessionContext {
             Err(ApiError::memanto(
                 StatusCode::FORBIDDEN,
                 "AuthorizationError",
-                format!("Session is for agent '{}', cannot access '{}'", self.agent_id(), path_agent),
+                format!(
+                    "Session is for agent '{}', cannot access '{}'",
+                    self.agent_id(),
+                    path_agent
+                ),
             ))
         }
     }
@@ -77,14 +83,14 @@ impl SessionContext {
 /// Key check, then the session token: presence, signature, expiry, stored session.
 pub async fn require_session(state: &AppState, headers: &HeaderMap) -> ApiResult<SessionContext> {
     require_key(state, headers)?;
-    let token = headers
-        .get(SESSION_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    let Some(token) = token else {
-        return Err(ApiError::detail(StatusCode::UNAUTHORIZED, MISSING_TOKEN));
+    let token = match headers.get(SESSION_HEADER).map(|v| v.to_str()) {
+        None => "",
+        Some(Ok(t)) => t.trim(),
+        Some(Err(_)) => return Err(ApiError::invalid_token("Not a well-formed JWT")),
     };
+    if token.is_empty() {
+        return Err(ApiError::detail(StatusCode::UNAUTHORIZED, MISSING_TOKEN));
+    }
     let verified = state.tokens().verify(token)?;
     let claims = verified.claims;
     let now = time::now();

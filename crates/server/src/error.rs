@@ -28,7 +28,11 @@ pub enum ApiError {
     /// Family A: `{"detail": "<text>"}`.
     Detail(StatusCode, String),
     /// Family B: `{"detail": {"error", "message", "details": {}}}`.
-    Memanto { status: StatusCode, error: &'static str, message: String },
+    Memanto {
+        status: StatusCode,
+        error: &'static str,
+        message: String,
+    },
     /// Family C (cost guards): `{"detail": <object>}` without `details`.
     Guard(StatusCode, Value),
     /// Family D: 422 with a pydantic-style list of problems.
@@ -45,11 +49,19 @@ impl ApiError {
     }
 
     pub fn memanto(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
-        ApiError::Memanto { status, error, message: message.into() }
+        ApiError::Memanto {
+            status,
+            error,
+            message: message.into(),
+        }
     }
 
     pub fn agent_not_found(agent_id: &str) -> Self {
-        Self::memanto(StatusCode::NOT_FOUND, "AgentNotFound", format!("Agent '{agent_id}' not found"))
+        Self::memanto(
+            StatusCode::NOT_FOUND,
+            "AgentNotFound",
+            format!("Agent '{agent_id}' not found"),
+        )
     }
 
     pub fn invalid_token(reason: impl std::fmt::Display) -> Self {
@@ -88,7 +100,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = match self {
             ApiError::Detail(status, text) => (status, json!({ "detail": text })),
-            ApiError::Memanto { status, error, message } => (
+            ApiError::Memanto {
+                status,
+                error,
+                message,
+            } => (
                 status,
                 json!({ "detail": { "error": error, "message": message, "details": {} } }),
             ),
@@ -109,5 +125,40 @@ impl IntoResponse for ApiError {
             }
         };
         (status, Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+
+    async fn render(e: ApiError) -> (StatusCode, Value) {
+        let res = e.into_response();
+        let status = res.status();
+        let body = to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn internal_errors_do_not_leak_their_cause() {
+        let (status, body) = render(ApiError::internal("secret mk_local_abc in a query")).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            body,
+            json!({"detail": {"error": "InternalServerError", "message": "An unexpected error occurred", "details": {}}})
+        );
+        let (status, body) = render(ApiError::from(rusqlite::Error::QueryReturnedNoRows)).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["detail"]["error"], "InternalServerError");
+    }
+
+    #[test]
+    fn public_types_are_thread_safe() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<ServerError>();
+        check::<crate::ServerHandle>();
+        check::<crate::AppState>();
+        check::<crate::ServerConfig>();
     }
 }

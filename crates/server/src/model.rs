@@ -20,8 +20,14 @@ pub const MEMORY_TYPES: [&str; 13] = [
     "commitment",
     "error",
 ];
-pub const PROVENANCES: [&str; 6] =
-    ["explicit_statement", "inferred", "corrected", "validated", "observed", "imported"];
+pub const PROVENANCES: [&str; 6] = [
+    "explicit_statement",
+    "inferred",
+    "corrected",
+    "validated",
+    "observed",
+    "imported",
+];
 pub const PATTERNS: [&str; 3] = ["support", "project", "tool"];
 
 pub const MAX_CONTENT_CHARS: usize = 10_000;
@@ -160,7 +166,12 @@ pub struct MemoryRow {
 impl MemoryRow {
     /// The stored "card": `[TYPE] title\n\ncontent` plus `\n\nTags: a, b` when tagged.
     pub fn text(&self) -> String {
-        let mut text = format!("[{}] {}\n\n{}", self.mtype.to_uppercase(), self.title, self.content);
+        let mut text = format!(
+            "[{}] {}\n\n{}",
+            self.mtype.to_uppercase(),
+            self.title,
+            self.content
+        );
         if !self.tags.is_empty() {
             text.push_str("\n\nTags: ");
             text.push_str(&self.tags.join(", "));
@@ -207,7 +218,9 @@ mod tests {
         let sid = new_session_id();
         assert_eq!(sid.len(), 17);
         assert!(sid.starts_with("sess_"));
-        assert!(sid[5..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(sid[5..]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         let key = new_api_key();
         assert_eq!(key.len(), "mk_local_".len() + 32);
         assert_eq!(new_secret_hex().len(), 64);

@@ -23,8 +23,11 @@ pub fn terms(text: &str) -> Vec<String> {
         .map(str::to_lowercase)
         .filter(|w| seen.insert(w.clone()))
         .collect();
-    let content: Vec<String> =
-        all.iter().filter(|w| !STOPWORDS.contains(&w.as_str())).cloned().collect();
+    let content: Vec<String> = all
+        .iter()
+        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .cloned()
+        .collect();
     let mut chosen = if content.is_empty() { all } else { content };
     chosen.truncate(MAX_TERMS);
     chosen
@@ -37,8 +40,10 @@ pub fn match_expression(text: &str) -> Option<String> {
     if terms.is_empty() {
         return None;
     }
-    let quoted: Vec<String> =
-        terms.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect();
+    let quoted: Vec<String> = terms
+        .iter()
+        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+        .collect();
     Some(quoted.join(" OR "))
 }
 
@@ -68,8 +73,14 @@ mod tests {
         );
         assert_eq!(match_expression("  ?!* "), None);
         // Only stopwords: keep them rather than searching nothing.
-        assert_eq!(match_expression("what is it").as_deref(), Some("\"what\" OR \"is\" OR \"it\""));
-        assert_eq!(match_expression("Café café CAFÉ").as_deref(), Some("\"café\""));
+        assert_eq!(
+            match_expression("what is it").as_deref(),
+            Some("\"what\" OR \"is\" OR \"it\"")
+        );
+        assert_eq!(
+            match_expression("Café café CAFÉ").as_deref(),
+            Some("\"café\"")
+        );
     }
 
     #[test]

@@ -32,7 +32,10 @@ impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
             .field("db_path", &self.inner.db_path)
-            .field("api_keys", &format_args!("[{} hidden]", self.inner.api_keys.len()))
+            .field(
+                "api_keys",
+                &format_args!("[{} hidden]", self.inner.api_keys.len()),
+            )
             .field("session_duration", &self.inner.session_duration)
             .finish()
     }
@@ -51,7 +54,9 @@ impl AppState {
             }
         }
         if config.session_duration.is_zero() {
-            return Err(ServerError::Config("session_duration must be positive".into()));
+            return Err(ServerError::Config(
+                "session_duration must be positive".into(),
+            ));
         }
         let (db_path, temp_dir) = match &config.db_path {
             Some(path) => {
@@ -61,7 +66,9 @@ impl AppState {
                 (path.clone(), None)
             }
             None => {
-                let dir = tempfile::Builder::new().prefix("memanto-local-").tempdir()?;
+                let dir = tempfile::Builder::new()
+                    .prefix("memanto-local-")
+                    .tempdir()?;
                 (dir.path().join("memanto.db"), Some(dir))
             }
         };
@@ -75,8 +82,11 @@ impl AppState {
             };
             Ok((secret, key))
         })?;
-        let api_keys =
-            if config.api_keys.is_empty() { vec![stored_key] } else { config.api_keys.clone() };
+        let api_keys = if config.api_keys.is_empty() {
+            vec![stored_key]
+        } else {
+            config.api_keys.clone()
+        };
         Ok(AppState {
             inner: Arc::new(Inner {
                 db,
@@ -141,8 +151,15 @@ impl AppState {
 /// The stored secret is hex; fall back to its raw bytes if it is not.
 fn secret_bytes(stored: &str) -> Vec<u8> {
     let s = stored.trim();
-    let decoded: Option<Vec<u8>> = (s.len() % 2 == 0)
-        .then(|| (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect())
+    let decoded: Option<Vec<u8>> = s
+        .len()
+        .is_multiple_of(2)
+        .then(|| {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+                .collect()
+        })
         .flatten();
     match decoded {
         Some(bytes) if !bytes.is_empty() => bytes,

@@ -16,7 +16,9 @@ pub fn fmt(t: &DateTime<Utc>) -> String {
 
 /// Parses a timestamp this server wrote.
 pub fn parse_stored(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 /// Which end of a date-only value to use.
@@ -86,18 +88,39 @@ mod tests {
 
     #[test]
     fn parses_user_inputs() {
-        let want = DateTime::parse_from_rfc3339("2024-05-01T10:00:00Z").unwrap().with_timezone(&Utc);
-        assert_eq!(parse_user("2024-05-01T10:00:00Z", DateBound::StartOfDay), Some(want));
-        assert_eq!(parse_user("2024-05-01T12:00:00+02:00", DateBound::StartOfDay), Some(want));
-        assert_eq!(parse_user("2024-05-01T10:00:00", DateBound::StartOfDay), Some(want));
-        assert_eq!(parse_user("2024-05-01 10:00:00.000", DateBound::StartOfDay), Some(want));
-        assert_eq!(parse_user("2024-05-01T10:00:00+0000", DateBound::StartOfDay), Some(want));
+        let want = DateTime::parse_from_rfc3339("2024-05-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(
-            parse_user("2024-05-01", DateBound::StartOfDay).map(|d| fmt(&d)).as_deref(),
+            parse_user("2024-05-01T10:00:00Z", DateBound::StartOfDay),
+            Some(want)
+        );
+        assert_eq!(
+            parse_user("2024-05-01T12:00:00+02:00", DateBound::StartOfDay),
+            Some(want)
+        );
+        assert_eq!(
+            parse_user("2024-05-01T10:00:00", DateBound::StartOfDay),
+            Some(want)
+        );
+        assert_eq!(
+            parse_user("2024-05-01 10:00:00.000", DateBound::StartOfDay),
+            Some(want)
+        );
+        assert_eq!(
+            parse_user("2024-05-01T10:00:00+0000", DateBound::StartOfDay),
+            Some(want)
+        );
+        assert_eq!(
+            parse_user("2024-05-01", DateBound::StartOfDay)
+                .map(|d| fmt(&d))
+                .as_deref(),
             Some("2024-05-01T00:00:00.000000Z")
         );
         assert_eq!(
-            parse_user("2024-05-01", DateBound::EndOfDay).map(|d| fmt(&d)).as_deref(),
+            parse_user("2024-05-01", DateBound::EndOfDay)
+                .map(|d| fmt(&d))
+                .as_deref(),
             Some("2024-05-01T23:59:59.999999Z")
         );
         assert_eq!(parse_user("yesterday", DateBound::StartOfDay), None);

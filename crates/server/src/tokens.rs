@@ -119,7 +119,9 @@ mod tests {
         let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef").unwrap();
         let start = time::now();
         let end = start + chrono::TimeDelta::hours(1);
-        let tok = keys.issue("bot", "sess_0123456789ab", &start, &end).unwrap();
+        let tok = keys
+            .issue("bot", "sess_0123456789ab", &start, &end)
+            .unwrap();
         let v = keys.verify(&tok).unwrap();
         assert_eq!(v.claims.agent_id, "bot");
         assert_eq!(v.claims.namespace, "memanto_agent_bot");
@@ -132,10 +134,16 @@ mod tests {
         match other.verify(&tok) {
             Err(ApiError::Memanto { error, message, .. }) => {
                 assert_eq!(error, "InvalidSessionToken");
-                assert_eq!(message, "Invalid session token: Signature verification failed");
+                assert_eq!(
+                    message,
+                    "Invalid session token: Signature verification failed"
+                );
             }
             other => panic!("unexpected {other:?}"),
         }
-        assert!(matches!(keys.verify("garbage"), Err(ApiError::Memanto { .. })));
+        assert!(matches!(
+            keys.verify("garbage"),
+            Err(ApiError::Memanto { .. })
+        ));
     }
 }

@@ -27,7 +27,14 @@ impl Problems {
         Self::default()
     }
 
-    pub fn push(&mut self, kind: &str, loc: Loc, msg: impl Into<String>, input: Value, ctx: Option<Value>) {
+    pub fn push(
+        &mut self,
+        kind: &str,
+        loc: Loc,
+        msg: impl Into<String>,
+        input: Value,
+        ctx: Option<Value>,
+    ) {
         let mut item = json!({ "type": kind, "loc": loc, "msg": msg.into(), "input": input });
         if let Some(ctx) = ctx {
             item["ctx"] = ctx;
@@ -58,28 +65,58 @@ impl Problems {
 
     pub fn ge(&mut self, loc: Loc, input: Value, bound: Value) {
         let msg = format!("Input should be greater than or equal to {bound}");
-        self.push("greater_than_equal", loc, msg, input, Some(json!({ "ge": bound })));
+        self.push(
+            "greater_than_equal",
+            loc,
+            msg,
+            input,
+            Some(json!({ "ge": bound })),
+        );
     }
 
     pub fn le(&mut self, loc: Loc, input: Value, bound: Value) {
         let msg = format!("Input should be less than or equal to {bound}");
-        self.push("less_than_equal", loc, msg, input, Some(json!({ "le": bound })));
+        self.push(
+            "less_than_equal",
+            loc,
+            msg,
+            input,
+            Some(json!({ "le": bound })),
+        );
     }
 
     pub fn gt(&mut self, loc: Loc, input: Value, bound: Value) {
         let msg = format!("Input should be greater than {bound}");
-        self.push("greater_than", loc, msg, input, Some(json!({ "gt": bound })));
+        self.push(
+            "greater_than",
+            loc,
+            msg,
+            input,
+            Some(json!({ "gt": bound })),
+        );
     }
 
     pub fn too_short(&mut self, loc: Loc, input: Value, min: usize) {
         let unit = if min == 1 { "character" } else { "characters" };
         let msg = format!("String should have at least {min} {unit}");
-        self.push("string_too_short", loc, msg, input, Some(json!({ "min_length": min })));
+        self.push(
+            "string_too_short",
+            loc,
+            msg,
+            input,
+            Some(json!({ "min_length": min })),
+        );
     }
 
     pub fn too_long(&mut self, loc: Loc, input: Value, max: usize) {
         let msg = format!("String should have at most {max} characters");
-        self.push("string_too_long", loc, msg, input, Some(json!({ "max_length": max })));
+        self.push(
+            "string_too_long",
+            loc,
+            msg,
+            input,
+            Some(json!({ "max_length": max })),
+        );
     }
 
     pub fn one_of(&mut self, loc: Loc, input: Value, allowed: &[&str]) {
@@ -89,11 +126,23 @@ impl Problems {
             _ => quoted.join(""),
         };
         let msg = format!("Input should be {expected}");
-        self.push("enum", loc, msg, input, Some(json!({ "expected": expected })));
+        self.push(
+            "enum",
+            loc,
+            msg,
+            input,
+            Some(json!({ "expected": expected })),
+        );
     }
 
     pub fn wrong_type(&mut self, loc: Loc, input: Value, kind: &str, what: &str) {
-        self.push(kind, loc, format!("Input should be a valid {what}"), input, None);
+        self.push(
+            kind,
+            loc,
+            format!("Input should be a valid {what}"),
+            input,
+            None,
+        );
     }
 }
 
@@ -124,7 +173,11 @@ impl QueryParams {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn int(&self, name: &str, p: &mut Problems) -> Option<i64> {
@@ -220,19 +273,34 @@ pub fn json_object(body: &Bytes) -> ApiResult<Map<String, Value>> {
 }
 
 /// An optional string field (`null` = absent).
-pub fn opt_str(obj: &Map<String, Value>, field: &str, base: &Loc, p: &mut Problems) -> Option<String> {
+pub fn opt_str(
+    obj: &Map<String, Value>,
+    field: &str,
+    base: &Loc,
+    p: &mut Problems,
+) -> Option<String> {
     match obj.get(field) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => {
-            p.wrong_type(loc_with(base, field), other.clone(), "string_type", "string");
+            p.wrong_type(
+                loc_with(base, field),
+                other.clone(),
+                "string_type",
+                "string",
+            );
             None
         }
     }
 }
 
 /// A required string field.
-pub fn req_str(obj: &Map<String, Value>, field: &str, base: &Loc, p: &mut Problems) -> Option<String> {
+pub fn req_str(
+    obj: &Map<String, Value>,
+    field: &str,
+    base: &Loc,
+    p: &mut Problems,
+) -> Option<String> {
     match obj.get(field) {
         None => {
             p.missing(loc_with(base, field));
@@ -240,7 +308,12 @@ pub fn req_str(obj: &Map<String, Value>, field: &str, base: &Loc, p: &mut Proble
         }
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => {
-            p.wrong_type(loc_with(base, field), other.clone(), "string_type", "string");
+            p.wrong_type(
+                loc_with(base, field),
+                other.clone(),
+                "string_type",
+                "string",
+            );
             None
         }
     }
@@ -266,7 +339,12 @@ pub fn opt_f64(obj: &Map<String, Value>, field: &str, base: &Loc, p: &mut Proble
 
 /// An optional list of strings; a comma-separated string is accepted too.
 /// Items are trimmed, empty ones dropped, duplicates removed.
-pub fn opt_tags(obj: &Map<String, Value>, field: &str, base: &Loc, p: &mut Problems) -> Option<Vec<String>> {
+pub fn opt_tags(
+    obj: &Map<String, Value>,
+    field: &str,
+    base: &Loc,
+    p: &mut Problems,
+) -> Option<Vec<String>> {
     match obj.get(field)? {
         Value::Null => None,
         Value::String(s) => Some(split_csv(s)),
@@ -316,9 +394,18 @@ mod tests {
     fn csv_and_enum_messages() {
         assert_eq!(split_csv(" a, b ,,a,c "), vec!["a", "b", "c"]);
         let mut p = Problems::new();
-        p.one_of(loc(&["body", "pattern"]), json!("x"), &["support", "project", "tool"]);
-        let ApiError::Validation(items) = p.finish().unwrap_err() else { panic!() };
-        assert_eq!(items[0]["msg"], "Input should be 'support', 'project' or 'tool'");
+        p.one_of(
+            loc(&["body", "pattern"]),
+            json!("x"),
+            &["support", "project", "tool"],
+        );
+        let ApiError::Validation(items) = p.finish().unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(
+            items[0]["msg"],
+            "Input should be 'support', 'project' or 'tool'"
+        );
         assert_eq!(items[0]["loc"], json!(["body", "pattern"]));
     }
 
@@ -330,7 +417,9 @@ mod tests {
         assert_eq!(q.get("x"), Some("a b"));
         assert_eq!(q.int("n", &mut p), None);
         assert_eq!(q.int("absent", &mut p), None);
-        let ApiError::Validation(items) = p.finish().unwrap_err() else { panic!() };
+        let ApiError::Validation(items) = p.finish().unwrap_err() else {
+            panic!()
+        };
         assert_eq!(items.len(), 1);
         assert_eq!(items[0]["type"], "int_parsing");
         assert_eq!(items[0]["input"], "abc");

@@ -40,7 +40,13 @@ pub fn create(conn: &Connection, agent: &NewAgent, created_at: &str) -> ApiResul
     let inserted = conn.execute(
         "INSERT INTO agents(agent_id, pattern, description, metadata, created_at, status)
          VALUES (?1, ?2, ?3, ?4, ?5, 'ready') ON CONFLICT(agent_id) DO NOTHING",
-        params![agent.agent_id, agent.pattern, agent.description, metadata, created_at],
+        params![
+            agent.agent_id,
+            agent.pattern,
+            agent.description,
+            metadata,
+            created_at
+        ],
     )?;
     if inserted == 0 {
         return Err(ApiError::memanto(
@@ -64,7 +70,11 @@ pub fn require(conn: &Connection, agent_id: &str) -> ApiResult<AgentRow> {
 
 pub fn exists(conn: &Connection, agent_id: &str) -> ApiResult<bool> {
     Ok(conn
-        .query_row("SELECT 1 FROM agents WHERE agent_id = ?1", [agent_id], |_| Ok(()))
+        .query_row(
+            "SELECT 1 FROM agents WHERE agent_id = ?1",
+            [agent_id],
+            |_| Ok(()),
+        )
         .optional()?
         .is_some())
 }
@@ -73,7 +83,9 @@ pub fn exists(conn: &Connection, agent_id: &str) -> ApiResult<bool> {
 pub fn list(conn: &Connection) -> ApiResult<Vec<AgentRow>> {
     let sql = format!("{SELECT} ORDER BY a.created_at DESC, a.rowid DESC");
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 

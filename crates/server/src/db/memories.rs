@@ -34,9 +34,8 @@ pub fn insert_all(
                                   confidence, source, provenance, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
         )?;
-        let mut insert_tag = tx.prepare_cached(
-            "INSERT OR IGNORE INTO memory_tags(memory_seq, tag) VALUES (?1, ?2)",
-        )?;
+        let mut insert_tag = tx
+            .prepare_cached("INSERT OR IGNORE INTO memory_tags(memory_seq, tag) VALUES (?1, ?2)")?;
         for m in items {
             let id = uuid::Uuid::new_v4().to_string();
             let tags_json = serde_json::to_string(&m.tags).unwrap_or_else(|_| "[]".to_owned());
@@ -99,7 +98,10 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<MemoryRow> {
 }
 
 fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+    (start..start + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Ranked search, best first.
@@ -107,7 +109,10 @@ pub fn search(conn: &Connection, q: &SearchQuery) -> ApiResult<Vec<MemoryRow>> {
     let mut args: Vec<SqlValue> = vec![q.fts.clone().into(), q.agent_id.clone().into()];
     let mut filters = String::new();
     if !q.types.is_empty() {
-        filters += &format!(" AND m.type IN ({})", placeholders(args.len() + 1, q.types.len()));
+        filters += &format!(
+            " AND m.type IN ({})",
+            placeholders(args.len() + 1, q.types.len())
+        );
         args.extend(q.types.iter().cloned().map(SqlValue::from));
     }
     if let Some(after) = &q.created_after {
@@ -145,6 +150,8 @@ pub fn search(conn: &Connection, q: &SearchQuery) -> ApiResult<Vec<MemoryRow>> {
         args.len()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(args), from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt
+        .query_map(params_from_iter(args), from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }

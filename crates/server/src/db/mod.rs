@@ -1,9 +1,9 @@
 //! SQLite storage: a small connection pool (one writer behind a mutex plus a few
 //! `query_only` readers; WAL mode lets them run concurrently), the schema, and `meta`.
 
-mod rank;
 pub mod agents;
 pub mod memories;
+mod rank;
 pub mod sessions;
 
 use std::path::Path;
@@ -99,7 +99,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("readers", &self.readers.len()).finish()
+        f.debug_struct("Db")
+            .field("readers", &self.readers.len())
+            .finish()
     }
 }
 
@@ -126,7 +128,11 @@ impl Db {
             conn.execute_batch("PRAGMA query_only=1;")?;
             readers.push(Mutex::new(conn));
         }
-        Ok(Db { writer: Mutex::new(writer), readers, next_reader: AtomicUsize::new(0) })
+        Ok(Db {
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        })
     }
 
     /// Runs `f` on the writer connection (blocking; call from `spawn_blocking`).
@@ -144,7 +150,9 @@ impl Db {
                 return f(&conn);
             }
         }
-        let conn = self.readers[start % n].lock().unwrap_or_else(|e| e.into_inner());
+        let conn = self.readers[start % n]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         f(&conn)
     }
 }
@@ -159,7 +167,8 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 pub fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
-    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
 }
 
 pub fn meta_set(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {

@@ -81,11 +81,20 @@ unsafe fn rank_data(
         ok(row_count(fts, &mut n_row))?;
         let mut n_tok: i64 = 0;
         ok(total_size(fts, -1, &mut n_tok))?;
-        let avgdl = if n_row > 0 { (n_tok as f64 / n_row as f64).max(1e-9) } else { 1.0 };
+        let avgdl = if n_row > 0 {
+            (n_tok as f64 / n_row as f64).max(1e-9)
+        } else {
+            1.0
+        };
         let mut idf = Vec::with_capacity(n_phrase as usize);
         for i in 0..n_phrase {
             let mut hits: i64 = 0;
-            ok(query_phrase(fts, i, &mut hits as *mut i64 as *mut c_void, Some(count_rows)))?;
+            ok(query_phrase(
+                fts,
+                i,
+                &mut hits as *mut i64 as *mut c_void,
+                Some(count_rows),
+            ))?;
             let n = n_row as f64;
             let h = hits as f64;
             idf.push((1.0 + (n - h + 0.5) / (h + 0.5)).ln().max(0.0));
@@ -171,7 +180,13 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     unsafe {
         let db = conn.handle();
         let mut stmt: *mut ffi::sqlite3_stmt = ptr::null_mut();
-        let rc = ffi::sqlite3_prepare_v2(db, c"SELECT fts5(?1)".as_ptr(), -1, &mut stmt, ptr::null_mut());
+        let rc = ffi::sqlite3_prepare_v2(
+            db,
+            c"SELECT fts5(?1)".as_ptr(),
+            -1,
+            &mut stmt,
+            ptr::null_mut(),
+        );
         if rc != ffi::SQLITE_OK {
             return Err(failure(rc, "FTS5 is not available"));
         }
@@ -186,12 +201,24 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
         ffi::sqlite3_step(stmt);
         ffi::sqlite3_finalize(stmt);
         if api.is_null() {
-            return Err(failure(ffi::SQLITE_ERROR, "could not obtain the fts5_api pointer"));
+            return Err(failure(
+                ffi::SQLITE_ERROR,
+                "could not obtain the fts5_api pointer",
+            ));
         }
         let Some(create) = (*api).xCreateFunction else {
-            return Err(failure(ffi::SQLITE_ERROR, "fts5_api has no xCreateFunction"));
+            return Err(failure(
+                ffi::SQLITE_ERROR,
+                "fts5_api has no xCreateFunction",
+            ));
         };
-        let rc = create(api, c"memanto_rank".as_ptr(), ptr::null_mut(), Some(rank_function), None);
+        let rc = create(
+            api,
+            c"memanto_rank".as_ptr(),
+            ptr::null_mut(),
+            Some(rank_function),
+            None,
+        );
         if rc != ffi::SQLITE_OK {
             return Err(failure(rc, "could not register memanto_rank"));
         }

@@ -41,7 +41,13 @@ pub fn activate(conn: &mut Connection, row: &SessionRow) -> ApiResult<()> {
     tx.execute(
         "INSERT INTO sessions(session_id, agent_id, pattern, started_at, expires_at, status)
          VALUES (?1, ?2, ?3, ?4, ?5, 'active')",
-        params![row.session_id, row.agent_id, row.pattern, row.started_at, row.expires_at],
+        params![
+            row.session_id,
+            row.agent_id,
+            row.pattern,
+            row.started_at,
+            row.expires_at
+        ],
     )?;
     tx.commit()?;
     Ok(())
@@ -74,7 +80,9 @@ pub fn set_expiry(conn: &Connection, session_id: &str, expires_at: &str) -> ApiR
 pub fn list(conn: &Connection) -> ApiResult<Vec<SessionRow>> {
     let sql = format!("{SELECT} ORDER BY started_at DESC, rowid DESC");
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 

@@ -22,7 +22,8 @@ const AGENT_ID_MAX: usize = 64;
 const AGENT_ID_PATTERN: &str = "^[a-zA-Z0-9_-]+$";
 
 fn valid_agent_chars(id: &str) -> bool {
-    id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    id.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn parse_new_agent(body: &Bytes) -> ApiResult<NewAgent> {
@@ -58,7 +59,12 @@ fn parse_new_agent(body: &Bytes) -> ApiResult<NewAgent> {
         None | Some(Value::Null) => None,
         Some(m @ Value::Object(_)) => Some(m.clone()),
         Some(other) => {
-            p.wrong_type(loc_with(&base, "metadata"), other.clone(), "dict_type", "dictionary");
+            p.wrong_type(
+                loc_with(&base, "metadata"),
+                other.clone(),
+                "dict_type",
+                "dictionary",
+            );
             None
         }
     };
@@ -81,7 +87,9 @@ pub async fn create(
     let body = body_bytes(body)?;
     let agent = parse_new_agent(&body)?;
     let created_at = time::fmt(&time::now());
-    let row = state.write(move |conn| db::agents::create(conn, &agent, &created_at)).await?;
+    let row = state
+        .write(move |conn| db::agents::create(conn, &agent, &created_at))
+        .await?;
     Ok((StatusCode::CREATED, Json(row.to_json())).into_response())
 }
 
@@ -101,7 +109,9 @@ pub async fn get(
 ) -> ApiResult<Response> {
     auth::require_key(&state, &headers)?;
     let agent_id = agent_path(path)?;
-    let row = state.read(move |conn| db::agents::require(conn, &agent_id)).await?;
+    let row = state
+        .read(move |conn| db::agents::require(conn, &agent_id))
+        .await?;
     ok(row.to_json())
 }
 
@@ -114,7 +124,9 @@ pub async fn delete(
     auth::require_key(&state, &headers)?;
     let agent_id = agent_path(path)?;
     let id = agent_id.clone();
-    let deleted = state.write(move |conn| db::agents::delete(conn, &id)).await?;
+    let deleted = state
+        .write(move |conn| db::agents::delete(conn, &id))
+        .await?;
     if !deleted {
         return Err(ApiError::agent_not_found(&agent_id));
     }

@@ -90,13 +90,23 @@ fn check_content(content: &str, at: Loc, p: &mut Problems) {
     if content.is_empty() {
         p.too_short(at, json!(content), 1);
     } else if content.trim().is_empty() {
-        p.push("value_error", at, "Value error, content must not be blank", json!(content), None);
+        p.push(
+            "value_error",
+            at,
+            "Value error, content must not be blank",
+            json!(content),
+            None,
+        );
     }
 }
 
 /// `type` of a body item (`memory_type` accepted as an alias).
 fn body_type(obj: &Map<String, Value>, base: &Loc, p: &mut Problems) -> Option<(String, Loc)> {
-    let key = if obj.contains_key("type") { "type" } else { "memory_type" };
+    let key = if obj.contains_key("type") {
+        "type"
+    } else {
+        "memory_type"
+    };
     validate::opt_str(obj, key, base, p).map(|t| (t, loc_with(base, key)))
 }
 
@@ -129,10 +139,14 @@ pub async fn remember(
     };
     let title = match q.get("title") {
         Some(t) => Some((t.to_owned(), qloc("title"))),
-        None => validate::opt_str(&obj, "title", &base, &mut p).map(|t| (t, loc(&["body", "title"]))),
+        None => {
+            validate::opt_str(&obj, "title", &base, &mut p).map(|t| (t, loc(&["body", "title"])))
+        }
     };
     let confidence = match q.get("confidence") {
-        Some(raw) => q.float("confidence", &mut p).map(|c| (c, qloc("confidence"), json!(raw))),
+        Some(raw) => q
+            .float("confidence", &mut p)
+            .map(|c| (c, qloc("confidence"), json!(raw))),
         None => validate::opt_f64(&obj, "confidence", &base, &mut p)
             .map(|c| (c, loc(&["body", "confidence"]), obj["confidence"].clone())),
     };
@@ -176,9 +190,16 @@ pub async fn remember(
 
     let created_at = time::fmt(&time::now());
     let session_id = ctx.session.session_id.clone();
-    let (aid, sid, at, item) = (agent_id.clone(), session_id.clone(), created_at.clone(), memory.clone());
+    let (aid, sid, at, item) = (
+        agent_id.clone(),
+        session_id.clone(),
+        created_at.clone(),
+        memory.clone(),
+    );
     let ids = state
-        .write(move |conn| db::memories::insert_all(conn, &aid, &sid, &at, std::slice::from_ref(&item)))
+        .write(move |conn| {
+            db::memories::insert_all(conn, &aid, &sid, &at, std::slice::from_ref(&item))
+        })
         .await?;
     ok(json!({
         "memory_id": ids[0],
@@ -219,7 +240,10 @@ fn parse_batch(body: &Bytes) -> ApiResult<Vec<NewMemory>> {
         } else {
             (
                 "too_long",
-                format!("List should have at most {MAX_BATCH} items after validation, not {}", items.len()),
+                format!(
+                    "List should have at most {MAX_BATCH} items after validation, not {}",
+                    items.len()
+                ),
                 json!({ "field_type": "List", "max_length": MAX_BATCH, "actual_length": items.len() }),
             )
         };
@@ -250,7 +274,8 @@ fn parse_batch(body: &Bytes) -> ApiResult<Vec<NewMemory>> {
         let fields = Fields {
             content: content.unwrap_or_default(),
             mtype: body_type(it, &base, &mut p),
-            title: validate::opt_str(it, "title", &base, &mut p).map(|t| (t, loc_with(&base, "title"))),
+            title: validate::opt_str(it, "title", &base, &mut p)
+                .map(|t| (t, loc_with(&base, "title"))),
             confidence: validate::opt_f64(it, "confidence", &base, &mut p)
                 .map(|c| (c, loc_with(&base, "confidence"), it["confidence"].clone())),
             tags: validate::opt_tags(it, "tags", &base, &mut p).unwrap_or_default(),

@@ -29,14 +29,29 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(ready))
         .route("/live", get(live))
         .route("/api/v2/agents", post(agents::create).get(agents::list))
-        .route("/api/v2/agents/{agent_id}", get(agents::get).delete(agents::delete))
-        .route("/api/v2/agents/{agent_id}/activate", post(sessions::activate))
-        .route("/api/v2/agents/{agent_id}/deactivate", post(sessions::deactivate))
+        .route(
+            "/api/v2/agents/{agent_id}",
+            get(agents::get).delete(agents::delete),
+        )
+        .route(
+            "/api/v2/agents/{agent_id}/activate",
+            post(sessions::activate),
+        )
+        .route(
+            "/api/v2/agents/{agent_id}/deactivate",
+            post(sessions::deactivate),
+        )
         .route("/api/v2/session/current", get(sessions::current))
         .route("/api/v2/session/extend", post(sessions::extend))
         .route("/api/v2/sessions", get(sessions::list))
-        .route("/api/v2/agents/{agent_id}/remember", post(memories::remember))
-        .route("/api/v2/agents/{agent_id}/batch-remember", post(memories::batch_remember))
+        .route(
+            "/api/v2/agents/{agent_id}/remember",
+            post(memories::remember),
+        )
+        .route(
+            "/api/v2/agents/{agent_id}/batch-remember",
+            post(memories::batch_remember),
+        )
         .route("/api/v2/agents/{agent_id}/recall", get(recall::recall))
         .route("/api/v2/agents/{agent_id}/answer", post(recall::answer))
         .fallback(not_found)

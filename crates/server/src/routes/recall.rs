@@ -19,7 +19,8 @@ use crate::time::{self, DateBound};
 use crate::validate::{self, check_range, loc, Problems, QueryParams};
 
 const NOTHING_FOUND: &str = "I could not find anything relevant in this agent's memories.";
-const ANSWER_NOTE: &str = "Extractive answer built from recalled memories; no language model was used.";
+const ANSWER_NOTE: &str =
+    "Extractive answer built from recalled memories; no language model was used.";
 /// At most this many memories make up an extractive answer.
 const ANSWER_PARTS: usize = 3;
 
@@ -87,7 +88,9 @@ async fn run_search(state: &AppState, query: SearchQuery, text: &str) -> ApiResu
         return Ok(Vec::new());
     };
     let query = SearchQuery { fts, ..query };
-    state.read(move |conn| db::memories::search(conn, &query)).await
+    state
+        .read(move |conn| db::memories::search(conn, &query))
+        .await
 }
 
 /// `GET /api/v2/agents/{agent_id}/recall?query=...`

@@ -87,7 +87,9 @@ pub async fn activate(
             Ok(row)
         })
         .await?;
-    let token = state.tokens().issue(&row.agent_id, &row.session_id, &started, &expires)?;
+    let token = state
+        .tokens()
+        .issue(&row.agent_id, &row.session_id, &started, &expires)?;
     ok(row.to_session_json(Some(&token), &started))
 }
 
@@ -120,7 +122,11 @@ pub async fn deactivate(
             Ok((session, memories))
         })
         .await?;
-    let ended = session.ended_at.as_deref().and_then(time::parse_stored).unwrap_or(now);
+    let ended = session
+        .ended_at
+        .as_deref()
+        .and_then(time::parse_stored)
+        .unwrap_or(now);
     let hours = (ended - session.started()).num_milliseconds() as f64 / 3_600_000.0;
     ok(json!({
         "session_id": session.session_id,
@@ -164,7 +170,11 @@ pub async fn extend(
     let hours = query.int("additional_hours", &mut p);
     if let Some(h) = hours {
         if h as f64 > MAX_HOURS {
-            p.le(loc(&["query", "additional_hours"]), json!(query.get("additional_hours")), json!(MAX_HOURS as i64));
+            p.le(
+                loc(&["query", "additional_hours"]),
+                json!(query.get("additional_hours")),
+                json!(MAX_HOURS as i64),
+            );
         }
     }
     p.finish()?;
@@ -183,16 +193,26 @@ pub async fn extend(
                 .filter(|s| s.status == "active")
                 .ok_or_else(|| ApiError::session_inactive(&sid))?;
             let base = row.expires().max(time::now());
-            let expires = base.checked_add_signed(TimeDelta::hours(hours)).ok_or_else(|| {
-                ApiError::detail(StatusCode::UNPROCESSABLE_ENTITY, "Session expiry out of range.")
-            })?;
+            let expires = base
+                .checked_add_signed(TimeDelta::hours(hours))
+                .ok_or_else(|| {
+                    ApiError::detail(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "Session expiry out of range.",
+                    )
+                })?;
             row.expires_at = time::fmt(&expires);
             db::sessions::set_expiry(&tx, &sid, &row.expires_at)?;
             tx.commit()?;
             Ok(row)
         })
         .await?;
-    let token = state.tokens().issue(&row.agent_id, &row.session_id, &row.started(), &row.expires())?;
+    let token = state.tokens().issue(
+        &row.agent_id,
+        &row.session_id,
+        &row.started(),
+        &row.expires(),
+    )?;
     let mut response = Json(row.to_session_json(Some(&token), &time::now())).into_response();
     let value = HeaderValue::from_str(&token).map_err(ApiError::internal)?;
     response.headers_mut().insert(SESSION_HEADER, value);

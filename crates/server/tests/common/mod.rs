@@ -46,11 +46,20 @@ impl App {
             ..ServerConfig::default()
         };
         let state = AppState::open(&config).expect("open state");
-        App { router: router(state.clone()), state }
+        App {
+            router: router(state.clone()),
+            state,
+        }
     }
 
     pub fn call(&self, method: Method, uri: impl Into<String>) -> Call<'_> {
-        Call { app: self, method, uri: uri.into(), headers: Vec::new(), body: None }
+        Call {
+            app: self,
+            method,
+            uri: uri.into(),
+            headers: Vec::new(),
+            body: None,
+        }
     }
     pub fn get(&self, uri: impl Into<String>) -> Call<'_> {
         self.call(Method::GET, uri)
@@ -64,14 +73,23 @@ impl App {
 
     /// Creates an agent (asserting 201) and returns its AgentInfo.
     pub async fn create_agent(&self, id: &str) -> Value {
-        let r = self.post("/api/v2/agents").key().json(json!({ "agent_id": id })).send().await;
+        let r = self
+            .post("/api/v2/agents")
+            .key()
+            .json(json!({ "agent_id": id }))
+            .send()
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         r.body
     }
 
     /// Activates an agent (asserting 200) and returns `(token, session)`.
     pub async fn activate(&self, id: &str) -> (String, Value) {
-        let r = self.post(format!("/api/v2/agents/{id}/activate")).key().send().await;
+        let r = self
+            .post(format!("/api/v2/agents/{id}/activate"))
+            .key()
+            .send()
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         (r.body["session_token"].as_str().unwrap().to_owned(), r.body)
     }
@@ -83,7 +101,13 @@ impl App {
     }
 
     /// Stores a memory via `remember` with extra query parameters; returns the response body.
-    pub async fn remember(&self, id: &str, token: &str, content: &str, query: &[(&str, &str)]) -> Value {
+    pub async fn remember(
+        &self,
+        id: &str,
+        token: &str,
+        content: &str,
+        query: &[(&str, &str)],
+    ) -> Value {
         let r = self
             .post(format!("/api/v2/agents/{id}/remember{}", qs(query)))
             .key()
@@ -97,7 +121,12 @@ impl App {
 
     /// Recall with query parameters; asserts 200 and returns the body.
     pub async fn recall(&self, id: &str, token: &str, query: &[(&str, &str)]) -> Value {
-        let r = self.get(format!("/api/v2/agents/{id}/recall{}", qs(query))).key().token(token).send().await;
+        let r = self
+            .get(format!("/api/v2/agents/{id}/recall{}", qs(query)))
+            .key()
+            .token(token)
+            .send()
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         r.body
     }
@@ -155,6 +184,11 @@ impl Call<'_> {
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Resp { status, headers, body, text }
+        Resp {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 }
