@@ -19,7 +19,12 @@ pub struct NativeClient {
 fn seconds(what: &str, v: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(v).map_err(|_| {
         Python::attach(|py| {
-            crate::errors::to_pyerr(py, memanto_core::Error::validation(format!("{what} must be a positive number of seconds, got {v}")))
+            crate::errors::to_pyerr(
+                py,
+                memanto_core::Error::validation(format!(
+                    "{what} must be a positive number of seconds, got {v}"
+                )),
+            )
         })
     })
 }
@@ -29,11 +34,24 @@ impl NativeClient {
     /// `timeout`: total seconds per request, or None for no limit.
     #[new]
     #[pyo3(signature = (api_key, base_url, timeout, connect_timeout))]
-    fn new(py: Python<'_>, api_key: Option<String>, base_url: Option<String>, timeout: Option<f64>, connect_timeout: Option<f64>) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        api_key: Option<String>,
+        base_url: Option<String>,
+        timeout: Option<f64>,
+        connect_timeout: Option<f64>,
+    ) -> PyResult<Self> {
         let timeout = timeout.map(|t| seconds("timeout", t)).transpose()?;
-        let connect_timeout = connect_timeout.map(|t| seconds("connect_timeout", t)).transpose()?;
-        let config = check(py, ClientConfig::resolve(api_key, base_url, timeout, connect_timeout))?;
-        Ok(NativeClient { inner: check(py, Client::new(config))? })
+        let connect_timeout = connect_timeout
+            .map(|t| seconds("connect_timeout", t))
+            .transpose()?;
+        let config = check(
+            py,
+            ClientConfig::resolve(api_key, base_url, timeout, connect_timeout),
+        )?;
+        Ok(NativeClient {
+            inner: check(py, Client::new(config))?,
+        })
     }
 
     #[getter]
@@ -78,7 +96,18 @@ impl NativeClient {
             None => None,
         };
         let c = self.inner.clone();
-        to_py(py, &wait(py, async move { c.create_agent(&agent_id, pattern.as_deref(), description.as_deref(), metadata).await })?)
+        to_py(
+            py,
+            &wait(py, async move {
+                c.create_agent(
+                    &agent_id,
+                    pattern.as_deref(),
+                    description.as_deref(),
+                    metadata,
+                )
+                .await
+            })?,
+        )
     }
 
     fn list_agents<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -93,7 +122,15 @@ impl NativeClient {
 
     fn delete_agent<'py>(&self, py: Python<'py>, agent_id: String) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        to_py(py, &wait(py, async move { c.delete_agent(&agent_id).await })?)
+        to_py(
+            py,
+            &wait(py, async move { c.delete_agent(&agent_id).await })?,
+        )
+    }
+
+    fn list_sessions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.inner.clone();
+        to_py(py, &wait(py, async move { c.list_sessions().await })?)
     }
 
     fn deactivate<'py>(&self, py: Python<'py>, agent_id: String) -> PyResult<Bound<'py, PyAny>> {
@@ -103,15 +140,30 @@ impl NativeClient {
 
     /// Returns `(NativeSession, activate response dict)`.
     #[pyo3(signature = (agent_id, duration_hours))]
-    fn activate<'py>(&self, py: Python<'py>, agent_id: String, duration_hours: Option<f64>) -> PyResult<(NativeSession, Bound<'py, PyAny>)> {
+    fn activate<'py>(
+        &self,
+        py: Python<'py>,
+        agent_id: String,
+        duration_hours: Option<f64>,
+    ) -> PyResult<(NativeSession, Bound<'py, PyAny>)> {
         let c = self.inner.clone();
-        let (session, body) = wait(py, async move { Session::activate(&c, &agent_id, duration_hours).await })?;
+        let (session, body) = wait(py, async move {
+            Session::activate(&c, &agent_id, duration_hours).await
+        })?;
         Ok((NativeSession::new(session), to_py(py, &body)?))
     }
 
     #[pyo3(signature = (token, agent_id))]
-    fn session_from_token(&self, py: Python<'_>, token: String, agent_id: Option<String>) -> PyResult<NativeSession> {
-        let s = check(py, Session::from_token(self.inner.clone(), agent_id.as_deref(), &token))?;
+    fn session_from_token(
+        &self,
+        py: Python<'_>,
+        token: String,
+        agent_id: Option<String>,
+    ) -> PyResult<NativeSession> {
+        let s = check(
+            py,
+            Session::from_token(self.inner.clone(), agent_id.as_deref(), &token),
+        )?;
         Ok(NativeSession::new(s))
     }
 }

@@ -13,7 +13,10 @@ use pyo3::prelude::*;
 /// Decode a session token's claims without the server's secret (returns a dict; times are
 /// ISO-8601 strings in UTC).
 #[pyfunction]
-fn decode_session_token<'py>(py: Python<'py>, token: &str) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+fn decode_session_token<'py>(
+    py: Python<'py>,
+    token: &str,
+) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
     let claims = errors::check(py, memanto_core::decode_session_token(token))?;
     convert::claims_to_py(py, &claims)
 }

@@ -63,6 +63,8 @@ where
     match received {
         Some(Ok(v)) => Ok(v),
         Some(Err(e)) => Err(to_pyerr(py, e)),
-        None => Err(internal_error("the request task stopped unexpectedly (internal error)".into())),
+        None => Err(internal_error(
+            "the request task stopped unexpectedly (internal error)".into(),
+        )),
     }
 }

@@ -17,14 +17,32 @@ pub struct NativeServer {
     db_path: String,
 }
 
-fn config(db_path: Option<PathBuf>, host: &str, port: u16, api_key: Option<String>, session_seconds: Option<f64>) -> PyResult<ServerConfig> {
-    let host: IpAddr = host.parse().map_err(|_| PyOSError::new_err(format!("host must be an IP address, got {host:?}")))?;
-    let mut cfg = ServerConfig { db_path, host, port, api_keys: api_key.into_iter().collect(), ..ServerConfig::default() };
+fn config(
+    db_path: Option<PathBuf>,
+    host: &str,
+    port: u16,
+    api_key: Option<String>,
+    session_seconds: Option<f64>,
+) -> PyResult<ServerConfig> {
+    let host: IpAddr = host
+        .parse()
+        .map_err(|_| PyOSError::new_err(format!("host must be an IP address, got {host:?}")))?;
+    let mut cfg = ServerConfig {
+        db_path,
+        host,
+        port,
+        api_keys: api_key.into_iter().collect(),
+        ..ServerConfig::default()
+    };
     if let Some(s) = session_seconds {
         cfg.session_duration = Duration::try_from_secs_f64(s)
             .ok()
             .filter(|d| !d.is_zero())
-            .ok_or_else(|| PyOSError::new_err(format!("session_seconds must be a positive number, got {s}")))?;
+            .ok_or_else(|| {
+                PyOSError::new_err(format!(
+                    "session_seconds must be a positive number, got {s}"
+                ))
+            })?;
     }
     Ok(cfg)
 }
@@ -33,7 +51,14 @@ fn config(db_path: Option<PathBuf>, host: &str, port: u16, api_key: Option<Strin
 impl NativeServer {
     #[new]
     #[pyo3(signature = (db_path, host, port, api_key, session_seconds))]
-    fn new(py: Python<'_>, db_path: Option<PathBuf>, host: String, port: u16, api_key: Option<String>, session_seconds: Option<f64>) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        db_path: Option<PathBuf>,
+        host: String,
+        port: u16,
+        api_key: Option<String>,
+        session_seconds: Option<f64>,
+    ) -> PyResult<Self> {
         let cfg = config(db_path, &host, port, api_key, session_seconds)?;
         let handle = py
             .detach(|| ServerHandle::start(cfg))
@@ -81,7 +106,11 @@ pub fn serve_forever(
     on_ready: Bound<'_, PyAny>,
 ) -> PyResult<()> {
     let server = NativeServer::new(py, db_path, host, port, api_key, session_seconds)?;
-    on_ready.call1((server.url.clone(), server.api_key.clone(), server.db_path.clone()))?;
+    on_ready.call1((
+        server.url.clone(),
+        server.api_key.clone(),
+        server.db_path.clone(),
+    ))?;
     let interrupted = loop {
         py.detach(|| std::thread::sleep(Duration::from_millis(100)));
         if let Err(e) = py.check_signals() {

@@ -2,7 +2,12 @@
 
 use std::sync::Arc;
 
-use memanto_core::{AnswerArgs, MemoryInput, RecallArgs, Session};
+use std::future::Future;
+use std::path::PathBuf;
+
+use memanto_core::{
+    AnswerArgs, MemoryInput, MemoryUpdate, RecallArgs, Replacement, Session, TemporalArgs,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -19,20 +24,42 @@ impl NativeSession {
     pub fn new(s: Session) -> Self {
         NativeSession { inner: Arc::new(s) }
     }
+
+    /// Run one core call on this session and convert its JSON result.
+    fn run<'py, F, Fut>(&self, py: Python<'py>, f: F) -> PyResult<Bound<'py, PyAny>>
+    where
+        F: FnOnce(Arc<Session>) -> Fut,
+        Fut: Future<Output = memanto_core::Result<serde_json::Value>> + Send + 'static,
+    {
+        to_py(py, &wait(py, f(self.inner.clone()))?)
+    }
 }
 
 fn memory_from_dict(py: Python<'_>, d: &Bound<'_, PyAny>, index: usize) -> PyResult<MemoryInput> {
-    let bad = |msg: String| to_pyerr(py, memanto_core::Error::validation(format!("memory {index}: {msg}")));
-    let d = d.cast::<PyDict>().map_err(|_| bad("each memory must be a dict with at least a 'content' key".into()))?;
+    let bad = |msg: String| {
+        to_pyerr(
+            py,
+            memanto_core::Error::validation(format!("memory {index}: {msg}")),
+        )
+    };
+    let d = d
+        .cast::<PyDict>()
+        .map_err(|_| bad("each memory must be a dict with at least a 'content' key".into()))?;
     let get_str = |k: &str| -> PyResult<Option<String>> {
         match d.get_item(k)? {
-            Some(v) if !v.is_none() => v.extract::<String>().map(Some).map_err(|_| bad(format!("'{k}' must be a string"))),
+            Some(v) if !v.is_none() => v
+                .extract::<String>()
+                .map(Some)
+                .map_err(|_| bad(format!("'{k}' must be a string"))),
             _ => Ok(None),
         }
     };
     let content = get_str("content")?.ok_or_else(|| bad("'content' is required".into()))?;
     let confidence = match d.get_item("confidence")? {
-        Some(v) if !v.is_none() => Some(v.extract::<f64>().map_err(|_| bad("'confidence' must be a number".into()))?),
+        Some(v) if !v.is_none() => Some(
+            v.extract::<f64>()
+                .map_err(|_| bad("'confidence' must be a number".into()))?,
+        ),
         _ => None,
     };
     let tags = match d.get_item("tags")? {
@@ -40,7 +67,8 @@ fn memory_from_dict(py: Python<'_>, d: &Bound<'_, PyAny>, index: usize) -> PyRes
             if v.extract::<String>().is_ok() {
                 return Err(bad("'tags' must be a list of strings, not a string".into()));
             }
-            v.extract::<Vec<String>>().map_err(|_| bad("'tags' must be a list of strings".into()))?
+            v.extract::<Vec<String>>()
+                .map_err(|_| bad("'tags' must be a list of strings".into()))?
         }
         _ => Vec::new(),
     };
@@ -50,11 +78,29 @@ fn memory_from_dict(py: Python<'_>, d: &Bound<'_, PyAny>, index: usize) -> PyRes
     };
     for key in d.keys() {
         let k: String = key.extract()?;
-        if !matches!(k.as_str(), "content" | "type" | "memory_type" | "title" | "confidence" | "tags" | "source" | "provenance") {
+        if !matches!(
+            k.as_str(),
+            "content"
+                | "type"
+                | "memory_type"
+                | "title"
+                | "confidence"
+                | "tags"
+                | "source"
+                | "provenance"
+        ) {
             return Err(bad(format!("unknown key '{k}'")));
         }
     }
-    Ok(MemoryInput { content, memory_type, title: get_str("title")?, confidence, tags, source: get_str("source")?, provenance: get_str("provenance")? })
+    Ok(MemoryInput {
+        content,
+        memory_type,
+        title: get_str("title")?,
+        confidence,
+        tags,
+        source: get_str("source")?,
+        provenance: get_str("provenance")?,
+    })
 }
 
 #[pymethods]
@@ -95,16 +141,30 @@ impl NativeSession {
         source: Option<String>,
         provenance: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let m = MemoryInput { content, memory_type, title, confidence, tags, source, provenance };
+        let m = MemoryInput {
+            content,
+            memory_type,
+            title,
+            confidence,
+            tags,
+            source,
+            provenance,
+        };
         check(py, m.validate())?;
-        let s = self.inner.clone();
-        to_py(py, &wait(py, async move { s.remember(&m).await })?)
+        self.run(py, |s| async move { s.remember(&m).await })
     }
 
-    fn batch_remember<'py>(&self, py: Python<'py>, memories: Bound<'py, PyList>) -> PyResult<Bound<'py, PyAny>> {
-        let items = memories.iter().enumerate().map(|(i, d)| memory_from_dict(py, &d, i)).collect::<PyResult<Vec<_>>>()?;
-        let s = self.inner.clone();
-        to_py(py, &wait(py, async move { s.batch_remember(&items).await })?)
+    fn batch_remember<'py>(
+        &self,
+        py: Python<'py>,
+        memories: Bound<'py, PyList>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let items = memories
+            .iter()
+            .enumerate()
+            .map(|(i, d)| memory_from_dict(py, &d, i))
+            .collect::<PyResult<Vec<_>>>()?;
+        self.run(py, |s| async move { s.batch_remember(&items).await })
     }
 
     #[pyo3(signature = (query, limit, min_similarity, created_after, created_before, memory_types, tags))]
@@ -120,9 +180,16 @@ impl NativeSession {
         memory_types: Vec<String>,
         tags: Vec<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let args = RecallArgs { query, limit, min_similarity, created_after, created_before, memory_types, tags };
-        let s = self.inner.clone();
-        to_py(py, &wait(py, async move { s.recall(&args).await })?)
+        let args = RecallArgs {
+            query,
+            limit,
+            min_similarity,
+            created_after,
+            created_before,
+            memory_types,
+            tags,
+        };
+        self.run(py, |s| async move { s.recall(&args).await })
     }
 
     #[pyo3(signature = (question, limit, threshold, temperature, ai_model, kiosk_mode, header_prompt, footer_prompt))]
@@ -139,23 +206,168 @@ impl NativeSession {
         header_prompt: Option<String>,
         footer_prompt: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let args = AnswerArgs { question, limit, threshold, temperature, ai_model, kiosk_mode, header_prompt, footer_prompt };
-        let s = self.inner.clone();
-        to_py(py, &wait(py, async move { s.answer(&args).await })?)
+        let args = AnswerArgs {
+            question,
+            limit,
+            threshold,
+            temperature,
+            ai_model,
+            kiosk_mode,
+            header_prompt,
+            footer_prompt,
+        };
+        self.run(py, |s| async move { s.answer(&args).await })
     }
 
     fn current<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let s = self.inner.clone();
-        to_py(py, &wait(py, async move { s.current().await })?)
+        self.run(py, |s| async move { s.current().await })
     }
 
     fn extend<'py>(&self, py: Python<'py>, additional_hours: u32) -> PyResult<Bound<'py, PyAny>> {
-        let s = self.inner.clone();
-        to_py(py, &wait(py, async move { s.extend(additional_hours).await })?)
+        self.run(py, |s| async move { s.extend(additional_hours).await })
     }
 
     fn deactivate<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let s = self.inner.clone();
-        to_py(py, &wait(py, async move { s.deactivate().await })?)
+        self.run(py, |s| async move { s.deactivate().await })
+    }
+
+    #[pyo3(signature = (query, as_of, limit, memory_types, tags))]
+    fn recall_as_of<'py>(
+        &self,
+        py: Python<'py>,
+        query: String,
+        as_of: String,
+        limit: Option<u32>,
+        memory_types: Vec<String>,
+        tags: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = TemporalArgs {
+            limit,
+            memory_types,
+            tags,
+        };
+        self.run(py, |s| async move {
+            s.recall_as_of(&query, &as_of, &args).await
+        })
+    }
+
+    #[pyo3(signature = (since, limit, memory_types, tags))]
+    fn recall_changed_since<'py>(
+        &self,
+        py: Python<'py>,
+        since: String,
+        limit: Option<u32>,
+        memory_types: Vec<String>,
+        tags: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = TemporalArgs {
+            limit,
+            memory_types,
+            tags,
+        };
+        self.run(py, |s| async move {
+            s.recall_changed_since(&since, &args).await
+        })
+    }
+
+    #[pyo3(signature = (query, limit, memory_types, tags))]
+    fn recall_current<'py>(
+        &self,
+        py: Python<'py>,
+        query: String,
+        limit: Option<u32>,
+        memory_types: Vec<String>,
+        tags: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = TemporalArgs {
+            limit,
+            memory_types,
+            tags,
+        };
+        self.run(py, |s| async move { s.recall_current(&query, &args).await })
+    }
+
+    fn validate_memory<'py>(
+        &self,
+        py: Python<'py>,
+        memory_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |s| async move { s.validate_memory(&memory_id).await })
+    }
+
+    /// `new_memory`: an existing memory id (str) or a dict of new memory fields.
+    fn supersede<'py>(
+        &self,
+        py: Python<'py>,
+        old_memory_id: String,
+        new_memory: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let replacement = match new_memory.extract::<String>() {
+            Ok(id) => Replacement::Existing(id),
+            Err(_) => Replacement::New(memory_from_dict(py, &new_memory, 0)?),
+        };
+        self.run(py, |s| async move {
+            s.supersede(&old_memory_id, &replacement).await
+        })
+    }
+
+    #[pyo3(signature = (memory_id, reason, contradicting_memory_id))]
+    fn contradict<'py>(
+        &self,
+        py: Python<'py>,
+        memory_id: String,
+        reason: Option<String>,
+        contradicting_memory_id: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |s| async move {
+            s.contradict(
+                &memory_id,
+                reason.as_deref(),
+                contradicting_memory_id.as_deref(),
+            )
+            .await
+        })
+    }
+
+    #[pyo3(signature = (memory_id, content, memory_type, title, confidence, tags, source, provenance))]
+    #[allow(clippy::too_many_arguments)]
+    fn update_memory<'py>(
+        &self,
+        py: Python<'py>,
+        memory_id: String,
+        content: Option<String>,
+        memory_type: Option<String>,
+        title: Option<String>,
+        confidence: Option<f64>,
+        tags: Option<Vec<String>>,
+        source: Option<String>,
+        provenance: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let update = MemoryUpdate {
+            content,
+            memory_type,
+            title,
+            confidence,
+            tags,
+            source,
+            provenance,
+        };
+        check(py, update.validate())?;
+        self.run(
+            py,
+            |s| async move { s.update_memory(&memory_id, &update).await },
+        )
+    }
+
+    fn delete_memory<'py>(
+        &self,
+        py: Python<'py>,
+        memory_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |s| async move { s.delete_memory(&memory_id).await })
+    }
+
+    fn upload_file<'py>(&self, py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |s| async move { s.upload_file(&path).await })
     }
 }

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from . import _native
 from ._local import LocalServer
-from ._sync import DEFAULT_TIMEOUT, Agent, Agents, Client, Session
+from ._client import DEFAULT_TIMEOUT, Agent, Agents, Client
+from ._session import Session
 from ._types import (
     AgentInfo,
     Answer,
@@ -24,7 +25,10 @@ from ._types import (
     BatchRememberResult,
     Health,
     Memory,
+    MemoryOperation,
     RecallResult,
+    TemporalResult,
+    UploadResult,
     RememberResult,
     SessionClaims,
     SessionInfo,
@@ -83,7 +87,10 @@ __all__ = [
     "BatchRememberResult",
     "Health",
     "Memory",
+    "MemoryOperation",
     "RecallResult",
+    "TemporalResult",
+    "UploadResult",
     "RememberResult",
     "SessionClaims",
     "SessionInfo",

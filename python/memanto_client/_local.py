@@ -53,7 +53,7 @@ class LocalServer:
 
     def client(self, **kwargs: Any) -> "Any":
         """A :class:`~memanto_client.Client` for this server (same arguments as ``Client``)."""
-        from ._sync import Client
+        from ._client import Client
 
         return Client(api_key=self.api_key, base_url=self.url, **kwargs)
 

@@ -20,7 +20,10 @@ __all__ = [
     "BatchItemResult",
     "Health",
     "Memory",
+    "MemoryOperation",
     "RecallResult",
+    "TemporalResult",
+    "UploadResult",
     "RememberResult",
     "SessionClaims",
     "SessionInfo",
@@ -46,6 +49,7 @@ def _now() -> datetime:
 
 
 T = TypeVar("T", bound="_Result")
+R = TypeVar("R", bound="RecallResult")
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,9 @@ class Memory(_Result):
     """One memory as returned by recall/answer. ``score`` is the similarity (0..1) when the
     memory came from a search; ``tags`` is a tuple of strings."""
 
-    _TIMES: ClassVar[frozenset[str]] = frozenset({"created_at", "updated_at", "expires_at", "validated_at"})
+    _TIMES: ClassVar[frozenset[str]] = frozenset(
+        {"created_at", "updated_at", "expires_at", "validated_at", "superseded_at"}
+    )
     _TUPLES: ClassVar[frozenset[str]] = frozenset({"tags"})
 
     id: str = ""
@@ -104,8 +110,18 @@ class Memory(_Result):
     validation_count: int | None = None
     validated_at: datetime | None = None
     superseded_by: str | None = None
+    superseded_at: datetime | None = None
     supersedes: str | None = None
     contradiction_detected: bool | None = None
+    change_type: str | None = None
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.status == "superseded" or bool(self.superseded_by)
+
+    @property
+    def is_contradicted(self) -> bool:
+        return bool(self.contradiction_detected) or self.extra.get("_warning") == "contradicted"
 
 
 def _memories(items: Any) -> tuple[Memory, ...]:
@@ -121,10 +137,22 @@ class RecallResult(_Result, Sequence[Memory]):
     query: str | None = None
     agent_id: str | None = None
     session_id: str | None = None
+    #: Matches before the limit, when the server reports it (the LocalServer does).
+    total_available: int | None = None
+    #: The limit that was asked for (None: the server's default, 10).
+    limit: int | None = None
 
     @classmethod
-    def _parse(cls, data: Mapping[str, Any]) -> "RecallResult":
-        return cls._from(data, memories=_memories(data.get("memories")))
+    def _parse(cls: type[R], data: Mapping[str, Any], *, limit: int | None = None) -> R:
+        return cls._from(data, memories=_memories(data.get("memories")), limit=limit)
+
+    @property
+    def truncated(self) -> bool:
+        """True when the limit cut the result short: more memories matched than were returned
+        (or, for servers that do not report ``total_available``, the result filled the limit)."""
+        if self.total_available is not None:
+            return self.total_available > len(self.memories)
+        return len(self.memories) >= (self.limit or 10)
 
     @overload
     def __getitem__(self, i: int) -> Memory: ...
@@ -138,6 +166,54 @@ class RecallResult(_Result, Sequence[Memory]):
 
     def __iter__(self) -> Iterator[Memory]:
         return iter(self.memories)
+
+
+@dataclass(frozen=True)
+class TemporalResult(RecallResult):
+    """The result of a temporal query (as-of, changed-since, current): a :class:`RecallResult`
+    plus the mode and the reference time the server used."""
+
+    temporal_mode: str | None = None
+    as_of_date: str | None = None
+    since_date: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class MemoryOperation(_Result):
+    """The outcome of validate / supersede / contradict / update / delete. Fields the operation
+    does not concern are None."""
+
+    _TIMES: ClassVar[frozenset[str]] = frozenset({"validated_at", "superseded_at"})
+    _TUPLES: ClassVar[frozenset[str]] = frozenset({"updated_fields"})
+
+    memory_id: str | None = None
+    status: str | None = None
+    message: str | None = None
+    agent_id: str | None = None
+    session_id: str | None = None
+    validation_count: int | None = None
+    validated_at: datetime | None = None
+    old_memory_id: str | None = None
+    new_memory_id: str | None = None
+    superseded_at: datetime | None = None
+    updated_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UploadResult(_Result):
+    """The outcome of upload_file."""
+
+    _TUPLES: ClassVar[frozenset[str]] = frozenset({"memory_ids"})
+
+    file_name: str | None = None
+    file_size: int | None = None
+    status: str | None = None
+    message: str | None = None
+    memories_created: int | None = None
+    memory_ids: tuple[str, ...] = ()
+    agent_id: str | None = None
+    session_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,9 @@ struct Inner {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("base_url", &self.inner.config.base_url).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.config.base_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -50,19 +52,28 @@ impl Client {
         if let Some(t) = config.timeout {
             builder = builder.timeout(t);
         }
-        let http = builder
-            .build()
-            .map_err(|e| Error::new(ErrorKind::Connection, format!("could not build the HTTP client: {e}")))?;
+        let http = builder.build().map_err(|e| {
+            Error::new(
+                ErrorKind::Connection,
+                format!("could not build the HTTP client: {e}"),
+            )
+        })?;
         let auth = match &config.api_key {
             Some(k) => {
-                let mut v = HeaderValue::from_str(&format!("Bearer {}", k.expose()))
-                    .map_err(|_| Error::validation("The API key contains characters not allowed in an HTTP header"))?;
+                let mut v =
+                    HeaderValue::from_str(&format!("Bearer {}", k.expose())).map_err(|_| {
+                        Error::validation(
+                            "The API key contains characters not allowed in an HTTP header",
+                        )
+                    })?;
                 v.set_sensitive(true);
                 Some(v)
             }
             None => None,
         };
-        Ok(Client { inner: Arc::new(Inner { http, config, auth }) })
+        Ok(Client {
+            inner: Arc::new(Inner { http, config, auth }),
+        })
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -84,16 +95,13 @@ impl Client {
         v
     }
 
-    /// Send one request. Errors that happen before a response arrives are returned as `Err`;
-    /// once a response is in, its outcome is in `Reply::result`.
-    pub async fn request(
+    fn build(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
-        body: Option<&Value>,
         token: Option<&Secret>,
-    ) -> Result<Reply> {
+    ) -> Result<reqwest::RequestBuilder> {
         let url = format!("{}{}", self.inner.config.base_url, path);
         let mut headers = HeaderMap::with_capacity(3);
         if let Some(auth) = &self.inner.auth {
@@ -113,23 +121,74 @@ impl Client {
         if !query.is_empty() {
             req = req.query(query);
         }
+        Ok(req)
+    }
+
+    /// Send one request with an optional JSON body. Errors that happen before a response
+    /// arrives are returned as `Err`; once a response is in, its outcome is in `Reply::result`.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        token: Option<&Secret>,
+    ) -> Result<Reply> {
+        let mut req = self.build(method, path, query, token)?;
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().await.map_err(|e| error::from_transport(e, &self.secrets(token)))?;
+        self.finish(req, token).await
+    }
+
+    /// POST a file as `multipart/form-data` (field `file`).
+    pub async fn request_file(
+        &self,
+        path: &str,
+        file_name: String,
+        bytes: Vec<u8>,
+        token: Option<&Secret>,
+    ) -> Result<Reply> {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name);
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let req = self.build(Method::POST, path, &[], token)?.multipart(form);
+        self.finish(req, token).await
+    }
+
+    async fn finish(&self, req: reqwest::RequestBuilder, token: Option<&Secret>) -> Result<Reply> {
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| error::from_transport(e, &self.secrets(token)))?;
         let status = resp.status().as_u16();
-        let header = |name| resp.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_string);
+        let header = |name| {
+            resp.headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
         let content_type = header(CONTENT_TYPE);
         let retry_after = header(RETRY_AFTER)
             .and_then(|s| s.trim().parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s >= 0.0);
-        let session_token = header(reqwest::header::HeaderName::from_static(SESSION_TOKEN_HEADER))
-            .filter(|s| !s.is_empty())
-            .map(Secret::new);
-        let bytes = resp.bytes().await.map_err(|e| error::from_transport(e, &self.secrets(token)))?;
+        let session_token = header(reqwest::header::HeaderName::from_static(
+            SESSION_TOKEN_HEADER,
+        ))
+        .filter(|s| !s.is_empty())
+        .map(Secret::new);
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| error::from_transport(e, &self.secrets(token)))?;
         let secrets = self.secrets(token);
         let result = if !(200..300).contains(&status) {
-            Err(error::from_response(status, &bytes, content_type.as_deref(), retry_after, &secrets))
+            Err(error::from_response(
+                status,
+                &bytes,
+                content_type.as_deref(),
+                retry_after,
+                &secrets,
+            ))
         } else if bytes.is_empty() {
             Ok(Value::Null)
         } else {
@@ -147,10 +206,19 @@ impl Client {
                 err
             })
         };
-        Ok(Reply { result, session_token })
+        Ok(Reply {
+            result,
+            session_token,
+        })
     }
 
-    async fn call(&self, method: Method, path: &str, query: &[(&str, String)], body: Option<&Value>) -> Result<Value> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Value> {
         self.request(method, path, query, body, None).await?.result
     }
 
@@ -184,7 +252,8 @@ impl Client {
         if let Some(m) = metadata {
             body["metadata"] = Value::Object(m);
         }
-        self.call(Method::POST, "/api/v2/agents", &[], Some(&body)).await
+        self.call(Method::POST, "/api/v2/agents", &[], Some(&body))
+            .await
     }
 
     /// `GET /api/v2/agents`.
@@ -195,13 +264,25 @@ impl Client {
     /// `GET /api/v2/agents/{agent_id}`.
     pub async fn get_agent(&self, agent_id: &str) -> Result<Value> {
         validate::agent_id(agent_id)?;
-        self.call(Method::GET, &format!("/api/v2/agents/{agent_id}"), &[], None).await
+        self.call(
+            Method::GET,
+            &format!("/api/v2/agents/{agent_id}"),
+            &[],
+            None,
+        )
+        .await
     }
 
     /// `DELETE /api/v2/agents/{agent_id}`.
     pub async fn delete_agent(&self, agent_id: &str) -> Result<Value> {
         validate::agent_id(agent_id)?;
-        self.call(Method::DELETE, &format!("/api/v2/agents/{agent_id}"), &[], None).await
+        self.call(
+            Method::DELETE,
+            &format!("/api/v2/agents/{agent_id}"),
+            &[],
+            None,
+        )
+        .await
     }
 
     /// `POST /api/v2/agents/{agent_id}/activate`. Returns the session object (with the token).
@@ -214,12 +295,29 @@ impl Client {
             }
             None => None,
         };
-        self.call(Method::POST, &format!("/api/v2/agents/{agent_id}/activate"), &[], body.as_ref()).await
+        self.call(
+            Method::POST,
+            &format!("/api/v2/agents/{agent_id}/activate"),
+            &[],
+            body.as_ref(),
+        )
+        .await
+    }
+
+    /// `GET /api/v2/sessions`: the server's sessions, newest first.
+    pub async fn list_sessions(&self) -> Result<Value> {
+        self.call(Method::GET, "/api/v2/sessions", &[], None).await
     }
 
     /// `POST /api/v2/agents/{agent_id}/deactivate` (needs only the API key).
     pub async fn deactivate(&self, agent_id: &str) -> Result<Value> {
         validate::agent_id(agent_id)?;
-        self.call(Method::POST, &format!("/api/v2/agents/{agent_id}/deactivate"), &[], None).await
+        self.call(
+            Method::POST,
+            &format!("/api/v2/agents/{agent_id}/deactivate"),
+            &[],
+            None,
+        )
+        .await
     }
 }

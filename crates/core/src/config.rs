@@ -70,12 +70,18 @@ impl ClientConfig {
             }
         }
         let base_url = base_url
-            .or_else(|| std::env::var(BASE_URL_ENV).ok().filter(|s| !s.trim().is_empty()))
+            .or_else(|| {
+                std::env::var(BASE_URL_ENV)
+                    .ok()
+                    .filter(|s| !s.trim().is_empty())
+            })
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
         let base_url = normalize_base_url(&base_url)?;
         if let Some(t) = timeout {
             if t.is_zero() {
-                return Err(Error::validation("timeout must be greater than 0 seconds (or None for no limit)"));
+                return Err(Error::validation(
+                    "timeout must be greater than 0 seconds (or None for no limit)",
+                ));
             }
         }
         Ok(ClientConfig {
@@ -101,7 +107,9 @@ fn normalize_base_url(raw: &str) -> Result<String> {
         )));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::validation("base_url must not carry credentials; pass api_key=... instead"));
+        return Err(Error::validation(
+            "base_url must not carry credentials; pass api_key=... instead",
+        ));
     }
     if url.query().is_some() {
         return Err(Error::validation("base_url must not have a query string"));
@@ -117,9 +125,18 @@ mod tests {
 
     #[test]
     fn base_url_forms() {
-        assert_eq!(normalize_base_url("http://localhost:8000/").unwrap(), "http://localhost:8000");
-        assert_eq!(normalize_base_url("https://x.example/api/v2").unwrap(), "https://x.example");
-        assert_eq!(normalize_base_url("http://h:1/prefix").unwrap(), "http://h:1/prefix");
+        assert_eq!(
+            normalize_base_url("http://localhost:8000/").unwrap(),
+            "http://localhost:8000"
+        );
+        assert_eq!(
+            normalize_base_url("https://x.example/api/v2").unwrap(),
+            "https://x.example"
+        );
+        assert_eq!(
+            normalize_base_url("http://h:1/prefix").unwrap(),
+            "http://h:1/prefix"
+        );
         assert!(normalize_base_url("localhost:8000").is_err());
         assert!(normalize_base_url("ftp://h").is_err());
         assert!(normalize_base_url("http://u:p@h").is_err());
@@ -127,7 +144,13 @@ mod tests {
 
     #[test]
     fn explicit_arguments_win_and_secret_is_hidden() {
-        let c = ClientConfig::resolve(Some("mk_abc".into()), Some("http://127.0.0.1:9".into()), None, None).unwrap();
+        let c = ClientConfig::resolve(
+            Some("mk_abc".into()),
+            Some("http://127.0.0.1:9".into()),
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(c.api_key.as_ref().unwrap().expose(), "mk_abc");
         assert_eq!(c.base_url, "http://127.0.0.1:9");
         assert!(!format!("{c:?}").contains("mk_abc"));

@@ -74,7 +74,14 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), status_code: None, code: None, body: None, retry_after: None }
+        Error {
+            kind,
+            message: message.into(),
+            status_code: None,
+            code: None,
+            body: None,
+            retry_after: None,
+        }
     }
 
     /// Bad input caught before anything is sent.
@@ -147,7 +154,9 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
         if s[i..].starts_with("eyJ") {
             let end = bytes[i..]
                 .iter()
-                .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'=')))
+                .position(|b| {
+                    !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'='))
+                })
                 .map_or(bytes.len(), |p| i + p);
             if s[i..end].matches('.').count() >= 2 {
                 out.push_str("[REDACTED]");
@@ -167,7 +176,11 @@ fn detail_text(detail: &Value) -> (Option<String>, String) {
         Value::String(s) => (None, s.clone()),
         Value::Object(map) => {
             let code = map.get("error").and_then(Value::as_str).map(str::to_string);
-            let mut msg = map.get("message").and_then(Value::as_str).unwrap_or("").to_string();
+            let mut msg = map
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             if let Some(orig) = map
                 .get("details")
                 .and_then(|d| d.get("original_error"))
@@ -191,16 +204,28 @@ fn detail_text(detail: &Value) -> (Option<String>, String) {
                         .and_then(Value::as_array)
                         .map(|l| {
                             l.iter()
-                                .map(|p| p.as_str().map(str::to_string).unwrap_or_else(|| p.to_string()))
+                                .map(|p| {
+                                    p.as_str()
+                                        .map(str::to_string)
+                                        .unwrap_or_else(|| p.to_string())
+                                })
                                 .collect::<Vec<_>>()
                                 .join(".")
                         })
                         .unwrap_or_default();
                     let msg = it.get("msg").and_then(Value::as_str).unwrap_or("invalid");
-                    if loc.is_empty() { msg.to_string() } else { format!("{loc}: {msg}") }
+                    if loc.is_empty() {
+                        msg.to_string()
+                    } else {
+                        format!("{loc}: {msg}")
+                    }
                 })
                 .collect();
-            let code = items.first().and_then(|i| i.get("type")).and_then(Value::as_str).map(str::to_string);
+            let code = items
+                .first()
+                .and_then(|i| i.get("type"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
             (code, parts.join("; "))
         }
         other => (None, other.to_string()),
@@ -229,7 +254,11 @@ pub fn from_response(
         None => {
             let snip = snippet(&text);
             let ct = content_type.unwrap_or("no content type");
-            (None, format!("non-JSON response ({ct}): {snip}"), Value::String(snip))
+            (
+                None,
+                format!("non-JSON response ({ct}): {snip}"),
+                Value::String(snip),
+            )
         }
     };
     let server_msg = redact(&server_msg, secrets);
@@ -271,8 +300,10 @@ pub fn from_response(
             ErrorKind::NotFound,
             "The server has no session for this agent. Activate the agent first.",
         ),
+        404 if code_str == "MemoryNotFound" => (ErrorKind::NotFound, "Check the memory id (recall shows the ids that exist)."),
         404 => (ErrorKind::NotFound, "Check the agent id (client.agents.list() shows what exists)."),
         409 => (ErrorKind::Conflict, "The agent already exists; use client.agents.get(agent_id) instead."),
+        415 => (ErrorKind::Validation, "This server does not accept that file type; convert it to .txt, .md, .json or .csv."),
         400 | 413 | 422 => (ErrorKind::Validation, "Fix the request arguments named above."),
         408 => (ErrorKind::Timeout, "The server timed out waiting for the request; try again."),
         429 => (ErrorKind::RateLimit, "Too many requests; wait and try again."),
@@ -298,7 +329,11 @@ fn redact_value(v: Value, secrets: &[&str]) -> Value {
     match v {
         Value::String(s) => Value::String(redact(&s, secrets)),
         Value::Array(a) => Value::Array(a.into_iter().map(|x| redact_value(x, secrets)).collect()),
-        Value::Object(m) => Value::Object(m.into_iter().map(|(k, x)| (k, redact_value(x, secrets))).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, x)| (k, redact_value(x, secrets)))
+                .collect(),
+        ),
         other => other,
     }
 }
@@ -341,26 +376,44 @@ mod tests {
         let e = map(401, r#"{"detail":"Invalid Moorcheh API key"}"#);
         assert_eq!(e.kind, ErrorKind::Authentication);
         assert!(e.message.contains("MOORCHEH_API_KEY"), "{}", e.message);
-        let e = map(401, r#"{"detail":"Missing API key in authorization header and no configured default"}"#);
+        let e = map(
+            401,
+            r#"{"detail":"Missing API key in authorization header and no configured default"}"#,
+        );
         assert_eq!(e.kind, ErrorKind::Authentication);
-        let e = map(401, r#"{"detail":"Missing session token. Use X-Session-Token header."}"#);
+        let e = map(
+            401,
+            r#"{"detail":"Missing session token. Use X-Session-Token header."}"#,
+        );
         assert_eq!(e.kind, ErrorKind::SessionTokenMissing);
         assert!(e.message.contains("Activate the agent first"));
-        let e = map(401, r#"{"detail":{"error":"SessionExpired","message":"Session sess_1 expired at 2026-01-01 00:00:00","details":{}}}"#);
+        let e = map(
+            401,
+            r#"{"detail":{"error":"SessionExpired","message":"Session sess_1 expired at 2026-01-01 00:00:00","details":{}}}"#,
+        );
         assert_eq!(e.kind, ErrorKind::SessionExpired);
         assert_eq!(e.code.as_deref(), Some("SessionExpired"));
         assert!(e.message.contains("extend"));
-        let e = map(401, r#"{"detail":{"error":"InvalidSessionToken","message":"Invalid session token: Not enough segments","details":{}}}"#);
+        let e = map(
+            401,
+            r#"{"detail":{"error":"InvalidSessionToken","message":"Invalid session token: Not enough segments","details":{}}}"#,
+        );
         assert_eq!(e.kind, ErrorKind::InvalidSessionToken);
         assert_eq!(e.status_code, Some(401));
     }
 
     #[test]
     fn maps_agent_mismatch_both_generations() {
-        let e = map(500, r#"{"detail":{"error":"InternalServerError","message":"An unexpected error occurred","details":{"original_error":"Session is for agent 'a', cannot access 'b'"}}}"#);
+        let e = map(
+            500,
+            r#"{"detail":{"error":"InternalServerError","message":"An unexpected error occurred","details":{"original_error":"Session is for agent 'a', cannot access 'b'"}}}"#,
+        );
         assert_eq!(e.kind, ErrorKind::PermissionDenied);
         assert!(e.message.contains("cannot access 'b'"));
-        let e = map(403, r#"{"detail":{"error":"AuthorizationError","message":"Session is for agent 'a', cannot access 'b'","details":{}}}"#);
+        let e = map(
+            403,
+            r#"{"detail":{"error":"AuthorizationError","message":"Session is for agent 'a', cannot access 'b'","details":{}}}"#,
+        );
         assert_eq!(e.kind, ErrorKind::PermissionDenied);
         assert_eq!(e.code.as_deref(), Some("AuthorizationError"));
     }
@@ -368,13 +421,30 @@ mod tests {
     #[test]
     fn maps_status_classes() {
         assert_eq!(map(404, r#"{"detail":{"error":"AgentNotFound","message":"Agent 'x' not found","details":{}}}"#).kind, ErrorKind::NotFound);
-        assert_eq!(map(409, r#"{"detail":{"error":"AgentAlreadyExists","message":"x","details":{}}}"#).kind, ErrorKind::Conflict);
-        let e = map(413, r#"{"detail":{"error":"text_too_long","message":"Memory content exceeds maximum length of 10000 characters","actual_length":10001,"max_length":10000}}"#);
+        assert_eq!(
+            map(
+                409,
+                r#"{"detail":{"error":"AgentAlreadyExists","message":"x","details":{}}}"#
+            )
+            .kind,
+            ErrorKind::Conflict
+        );
+        let e = map(
+            413,
+            r#"{"detail":{"error":"text_too_long","message":"Memory content exceeds maximum length of 10000 characters","actual_length":10001,"max_length":10000}}"#,
+        );
         assert_eq!(e.kind, ErrorKind::Validation);
         assert_eq!(e.code.as_deref(), Some("text_too_long"));
-        let e = map(422, r#"{"detail":[{"type":"missing","loc":["query","query"],"msg":"Field required","input":null}]}"#);
+        let e = map(
+            422,
+            r#"{"detail":[{"type":"missing","loc":["query","query"],"msg":"Field required","input":null}]}"#,
+        );
         assert_eq!(e.kind, ErrorKind::Validation);
-        assert!(e.message.contains("query.query: Field required"), "{}", e.message);
+        assert!(
+            e.message.contains("query.query: Field required"),
+            "{}",
+            e.message
+        );
         assert_eq!(map(429, "{}").kind, ErrorKind::RateLimit);
         assert_eq!(map(503, r#"{"detail":"down"}"#).kind, ErrorKind::Server);
     }
@@ -399,7 +469,13 @@ mod tests {
         let text = format!("bad token {jwt} with key mk_secret_123");
         let r = redact(&text, &["mk_secret_123"]);
         assert_eq!(r, "bad token [REDACTED] with key [REDACTED]");
-        let e = from_response(401, format!(r#"{{"detail":"Invalid session token {jwt}"}}"#).as_bytes(), None, None, &[]);
+        let e = from_response(
+            401,
+            format!(r#"{{"detail":"Invalid session token {jwt}"}}"#).as_bytes(),
+            None,
+            None,
+            &[],
+        );
         assert!(!e.message.contains("eyJ"));
         assert!(!e.body.unwrap().to_string().contains("eyJ"));
         // non-JWT text that merely starts with eyJ stays

@@ -1,16 +1,19 @@
 //! memanto-core: the engine of memanto-client. Configuration, the HTTP layer, error mapping,
 //! session-token decoding and session state for the Memanto agent-memory API. No Python here.
 
+pub mod args;
 pub mod client;
 pub mod config;
 pub mod error;
+mod memory;
 pub mod session;
 pub mod time;
 pub mod token;
 pub mod validate;
 
+pub use args::{AnswerArgs, MemoryInput, MemoryUpdate, RecallArgs, Replacement, TemporalArgs};
 pub use client::Client;
 pub use config::{ClientConfig, Secret};
 pub use error::{Error, ErrorKind, Result};
-pub use session::{AnswerArgs, MemoryInput, RecallArgs, Session};
+pub use session::Session;
 pub use token::{decode_session_token, SessionClaims};

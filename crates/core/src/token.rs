@@ -38,7 +38,8 @@ fn numeric_time(v: &Value) -> Option<DateTime<Utc>> {
     }
     let whole = secs.floor();
     let nanos = ((secs - whole) * 1e9).round() as u32;
-    Utc.timestamp_opt(whole as i64, nanos.min(999_999_999)).single()
+    Utc.timestamp_opt(whole as i64, nanos.min(999_999_999))
+        .single()
 }
 
 /// Decode a session token's claims. Expired tokens decode fine; malformed ones give
@@ -61,11 +62,12 @@ pub fn decode_session_token(token: &str) -> Result<SessionClaims> {
         _ => None,
     };
     let expires_at = match raw.get("exp") {
-        Some(v) => numeric_time(v).ok_or_else(|| invalid("the exp claim is not a number of seconds"))?,
+        Some(v) => {
+            numeric_time(v).ok_or_else(|| invalid("the exp claim is not a number of seconds"))?
+        }
         None => match raw.get("expires_at") {
-            Some(Value::String(s)) => {
-                parse_timestamp(s).ok_or_else(|| invalid("the expires_at claim is not an ISO-8601 time"))?
-            }
+            Some(Value::String(s)) => parse_timestamp(s)
+                .ok_or_else(|| invalid("the expires_at claim is not an ISO-8601 time"))?,
             _ => return Err(invalid("it carries neither an exp nor an expires_at claim")),
         },
     };
@@ -87,7 +89,12 @@ mod tests {
     use serde_json::json;
 
     fn mint(claims: Value) -> String {
-        encode(&Header::default(), &claims, &EncodingKey::from_secret(b"k").unwrap()).unwrap()
+        encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(b"k").unwrap(),
+        )
+        .unwrap()
     }
 
     fn b64(s: &str) -> String {
@@ -97,19 +104,26 @@ mod tests {
 
     #[test]
     fn memanto_008_claims_without_exp() {
-        let t = mint(json!({"agent_id":"bot","namespace":"memanto_agent_bot","session_id":"sess_0123456789ab",
-            "started_at":"2026-11-30T02:13:00.583820","expires_at":"2026-11-30T08:13:00.583820"}));
+        let t = mint(
+            json!({"agent_id":"bot","namespace":"memanto_agent_bot","session_id":"sess_0123456789ab",
+            "started_at":"2026-11-30T02:13:00.583820","expires_at":"2026-11-30T08:13:00.583820"}),
+        );
         let c = decode_session_token(&t).unwrap();
         assert_eq!(c.agent_id.as_deref(), Some("bot"));
         assert_eq!(c.session_id.as_deref(), Some("sess_0123456789ab"));
-        assert_eq!(c.expires_at, parse_timestamp("2026-11-30T08:13:00.583820Z").unwrap());
+        assert_eq!(
+            c.expires_at,
+            parse_timestamp("2026-11-30T08:13:00.583820Z").unwrap()
+        );
         assert_eq!(c.started_at, parse_timestamp("2026-11-30T02:13:00.583820Z"));
         assert_eq!(c.issued_at, None);
     }
 
     #[test]
     fn exp_wins_integer_and_float() {
-        let t = mint(json!({"agent_id":"a","expires_at":"2030-01-01T00:00:00Z","exp":1_800_000_000,"iat":1_799_990_000}));
+        let t = mint(
+            json!({"agent_id":"a","expires_at":"2030-01-01T00:00:00Z","exp":1_800_000_000,"iat":1_799_990_000}),
+        );
         let c = decode_session_token(&t).unwrap();
         assert_eq!(c.expires_at.timestamp(), 1_800_000_000);
         assert_eq!(c.issued_at.unwrap().timestamp(), 1_799_990_000);
@@ -122,21 +136,36 @@ mod tests {
     #[test]
     fn offsets_and_z_in_expires_at() {
         let t = mint(json!({"expires_at":"2026-11-30T10:00:00+02:00"}));
-        assert_eq!(decode_session_token(&t).unwrap().expires_at, parse_timestamp("2026-11-30T08:00:00Z").unwrap());
+        assert_eq!(
+            decode_session_token(&t).unwrap().expires_at,
+            parse_timestamp("2026-11-30T08:00:00Z").unwrap()
+        );
         let t = mint(json!({"expires_at":"2026-11-30T08:00:00Z"}));
-        assert_eq!(decode_session_token(&t).unwrap().expires_at, parse_timestamp("2026-11-30T08:00:00").unwrap());
+        assert_eq!(
+            decode_session_token(&t).unwrap().expires_at,
+            parse_timestamp("2026-11-30T08:00:00").unwrap()
+        );
     }
 
     #[test]
     fn expired_tokens_still_decode() {
         let t = mint(json!({"agent_id":"a","expires_at":"2001-01-01T00:00:00"}));
-        assert_eq!(decode_session_token(&t).unwrap().expires_at.format("%Y").to_string(), "2001");
+        assert_eq!(
+            decode_session_token(&t)
+                .unwrap()
+                .expires_at
+                .format("%Y")
+                .to_string(),
+            "2001"
+        );
     }
 
     #[test]
     fn non_ascii_and_unpadded_hand_built() {
         let header = b64(r#"{"alg":"HS256","typ":"JWT"}"#);
-        let payload = b64(r#"{"agent_id":"agént-ü","namespace":"ns","expires_at":"2026-11-30T08:00:00","note":"日本"}"#);
+        let payload = b64(
+            r#"{"agent_id":"agént-ü","namespace":"ns","expires_at":"2026-11-30T08:00:00","note":"日本"}"#,
+        );
         assert!(!payload.contains('='));
         let t = format!("{header}.{payload}.c2ln");
         let c = decode_session_token(&t).unwrap();
@@ -146,17 +175,34 @@ mod tests {
 
     #[test]
     fn malformed_tokens_are_clear_errors_without_the_token() {
-        for bad in ["", "abc", "a.b", "a.b.c.d", "eyJhbGciOiJIUzI1NiJ9.!!!.sig", "eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.sig"] {
+        for bad in [
+            "",
+            "abc",
+            "a.b",
+            "a.b.c.d",
+            "eyJhbGciOiJIUzI1NiJ9.!!!.sig",
+            "eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.sig",
+        ] {
             let e = decode_session_token(bad).unwrap_err();
             assert_eq!(e.kind, ErrorKind::InvalidSessionToken, "{bad}");
-            assert!(e.message.starts_with("Malformed session token"), "{}", e.message);
+            assert!(
+                e.message.starts_with("Malformed session token"),
+                "{}",
+                e.message
+            );
             if bad.len() > 3 {
                 assert!(!e.message.contains(bad), "{}", e.message);
             }
         }
         let t = mint(json!({"agent_id":"a"}));
-        assert!(decode_session_token(&t).unwrap_err().message.contains("neither an exp"));
+        assert!(decode_session_token(&t)
+            .unwrap_err()
+            .message
+            .contains("neither an exp"));
         let t = mint(json!({"expires_at":"soon"}));
-        assert!(decode_session_token(&t).unwrap_err().message.contains("expires_at"));
+        assert!(decode_session_token(&t)
+            .unwrap_err()
+            .message
+            .contains("expires_at"));
     }
 }

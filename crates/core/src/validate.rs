@@ -3,10 +3,28 @@
 use crate::error::{Error, Result};
 
 pub const MEMORY_TYPES: [&str; 13] = [
-    "fact", "preference", "goal", "decision", "artifact", "learning", "event", "instruction",
-    "relationship", "context", "observation", "commitment", "error",
+    "fact",
+    "preference",
+    "goal",
+    "decision",
+    "artifact",
+    "learning",
+    "event",
+    "instruction",
+    "relationship",
+    "context",
+    "observation",
+    "commitment",
+    "error",
 ];
-pub const PROVENANCES: [&str; 6] = ["explicit_statement", "inferred", "corrected", "validated", "observed", "imported"];
+pub const PROVENANCES: [&str; 6] = [
+    "explicit_statement",
+    "inferred",
+    "corrected",
+    "validated",
+    "observed",
+    "imported",
+];
 pub const PATTERNS: [&str; 3] = ["support", "project", "tool"];
 pub const MAX_CONTENT_CHARS: usize = 10_000;
 pub const MAX_QUERY_CHARS: usize = 1_000;
@@ -18,7 +36,10 @@ pub fn agent_id(id: &str) -> Result<()> {
     if id.is_empty() {
         return Err(Error::validation("agent_id must not be empty"));
     }
-    if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         return Err(Error::validation(format!(
             "agent_id {id:?} may only contain letters, digits, '_' and '-'"
         )));
@@ -28,7 +49,9 @@ pub fn agent_id(id: &str) -> Result<()> {
 
 pub fn memory_id(id: &str) -> Result<()> {
     if id.trim().is_empty() || id.contains('/') || id.contains('?') || id.contains('#') {
-        return Err(Error::validation(format!("memory_id {id:?} is not a valid memory id")));
+        return Err(Error::validation(format!(
+            "memory_id {id:?} is not a valid memory id"
+        )));
     }
     Ok(())
 }
@@ -37,7 +60,10 @@ pub fn one_of(what: &str, value: &str, allowed: &[&str]) -> Result<()> {
     if allowed.contains(&value) {
         Ok(())
     } else {
-        Err(Error::validation(format!("unknown {what} {value:?}; expected one of: {}", allowed.join(", "))))
+        Err(Error::validation(format!(
+            "unknown {what} {value:?}; expected one of: {}",
+            allowed.join(", ")
+        )))
     }
 }
 
@@ -70,21 +96,27 @@ pub fn query(text: &str, what: &str) -> Result<()> {
 pub fn title(text: &str) -> Result<()> {
     let n = text.chars().count();
     if n == 0 || n > MAX_TITLE_CHARS {
-        return Err(Error::validation(format!("title must be 1 to {MAX_TITLE_CHARS} characters, got {n}")));
+        return Err(Error::validation(format!(
+            "title must be 1 to {MAX_TITLE_CHARS} characters, got {n}"
+        )));
     }
     Ok(())
 }
 
 pub fn unit_interval(what: &str, v: f64) -> Result<()> {
     if !(0.0..=1.0).contains(&v) {
-        return Err(Error::validation(format!("{what} must be between 0.0 and 1.0, got {v}")));
+        return Err(Error::validation(format!(
+            "{what} must be between 0.0 and 1.0, got {v}"
+        )));
     }
     Ok(())
 }
 
 pub fn limit(v: u32) -> Result<()> {
     if v == 0 || v > MAX_LIMIT {
-        return Err(Error::validation(format!("limit must be between 1 and {MAX_LIMIT}, got {v}")));
+        return Err(Error::validation(format!(
+            "limit must be between 1 and {MAX_LIMIT}, got {v}"
+        )));
     }
     Ok(())
 }
@@ -95,7 +127,9 @@ pub fn tags(tags: &[String]) -> Result<()> {
             return Err(Error::validation("tags must not contain empty strings"));
         }
         if t.contains(',') {
-            return Err(Error::validation(format!("tag {t:?} contains a comma; the server splits tags on commas")));
+            return Err(Error::validation(format!(
+                "tag {t:?} contains a comma; the server splits tags on commas"
+            )));
         }
     }
     Ok(())
@@ -103,10 +137,25 @@ pub fn tags(tags: &[String]) -> Result<()> {
 
 pub fn positive_hours(what: &str, v: f64) -> Result<()> {
     if !(v.is_finite() && v > 0.0) {
-        return Err(Error::validation(format!("{what} must be greater than 0, got {v}")));
+        return Err(Error::validation(format!(
+            "{what} must be greater than 0, got {v}"
+        )));
     }
     Ok(())
 }
+
+/// An ISO-8601 time (with or without offset; naive means UTC) or a `YYYY-MM-DD` date.
+pub fn timestamp(what: &str, value: &str) -> Result<()> {
+    if crate::time::parse_timestamp(value).is_none() {
+        return Err(Error::validation(format!(
+            "{what} {value:?} is not an ISO-8601 time; use e.g. 2026-03-28T14:00:00Z or 2026-03-28"
+        )));
+    }
+    Ok(())
+}
+
+/// File types the Memanto upload route accepts (API.md §4.2).
+pub const UPLOAD_EXTENSIONS: [&str; 7] = ["csv", "docx", "json", "md", "pdf", "txt", "xlsx"];
 
 #[cfg(test)]
 mod tests {
@@ -119,17 +168,29 @@ mod tests {
         assert!(agent_id("").is_err());
         assert!(agent_id("é").is_err());
         assert!(content(&"x".repeat(10_000), "content").is_ok());
-        assert!(content(&"x".repeat(10_001), "content").unwrap_err().message.contains("10001 characters"));
+        assert!(content(&"x".repeat(10_001), "content")
+            .unwrap_err()
+            .message
+            .contains("10001 characters"));
         assert!(content(&"é".repeat(10_000), "content").is_ok());
         assert!(content("  ", "content").is_err());
         assert!(query(&"q".repeat(1001), "query").is_err());
         assert!(limit(0).is_err() && limit(101).is_err() && limit(100).is_ok());
         assert!(unit_interval("confidence", 1.5).is_err());
         assert!(unit_interval("confidence", f64::NAN).is_err());
-        assert!(one_of("memory type", "facts", &MEMORY_TYPES).unwrap_err().message.contains("preference"));
+        assert!(one_of("memory type", "facts", &MEMORY_TYPES)
+            .unwrap_err()
+            .message
+            .contains("preference"));
         assert!(tags(&["a,b".into()]).is_err());
         assert!(positive_hours("hours", 0.0).is_err());
         assert!(title(&"t".repeat(101)).is_err());
         assert!(memory_id("../x").is_err());
+        assert!(timestamp("as_of", "2026-03-28").is_ok());
+        assert!(timestamp("as_of", "2026-03-28T14:00:00+02:00").is_ok());
+        assert!(timestamp("as_of", "last week")
+            .unwrap_err()
+            .message
+            .contains("ISO-8601"));
     }
 }

@@ -17,7 +17,10 @@ struct Seen {
 
 impl Seen {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -46,7 +49,10 @@ async fn scripted(responses: Vec<String>) -> (String, Arc<Mutex<Vec<Seen>>>) {
                         let mut lines = head.split("\r\n");
                         let request_line = lines.next().unwrap_or("").to_string();
                         let headers: Vec<(String, String)> = lines
-                            .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+                            .filter_map(|l| {
+                                l.split_once(':')
+                                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                            })
                             .collect();
                         let len: usize = headers
                             .iter()
@@ -59,7 +65,10 @@ async fn scripted(responses: Vec<String>) -> (String, Arc<Mutex<Vec<Seen>>>) {
                         buf.drain(..end + 4 + len);
                         let index = {
                             let mut l = log.lock().unwrap();
-                            l.push(Seen { request_line, headers });
+                            l.push(Seen {
+                                request_line,
+                                headers,
+                            });
                             l.len() - 1
                         };
                         let resp = &responses[index.min(responses.len() - 1)];
@@ -75,7 +84,10 @@ async fn scripted(responses: Vec<String>) -> (String, Arc<Mutex<Vec<Seen>>>) {
 }
 
 fn response(status: &str, extra_headers: &[(&str, &str)], body: &str) -> String {
-    let mut s = format!("HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n", body.len());
+    let mut s = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in extra_headers {
         s.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -87,17 +99,27 @@ fn response(status: &str, extra_headers: &[(&str, &str)], body: &str) -> String 
 fn token(agent: &str, expires_at: &str) -> String {
     let claims = json!({"agent_id": agent, "namespace": format!("memanto_agent_{agent}"),
         "session_id": "sess_0123456789ab", "started_at": "2026-01-01T00:00:00", "expires_at": expires_at});
-    encode(&Header::default(), &claims, &EncodingKey::from_secret(b"s").unwrap()).unwrap()
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(b"s").unwrap(),
+    )
+    .unwrap()
 }
 
 fn client(url: &str) -> Client {
-    Client::new(ClientConfig::resolve(Some("mk_test_key".into()), Some(url.into()), None, None).unwrap()).unwrap()
+    Client::new(
+        ClientConfig::resolve(Some("mk_test_key".into()), Some(url.into()), None, None).unwrap(),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
 async fn key_on_every_request_token_only_on_memory_calls() {
     let tok = token("bot", "2099-01-01T00:00:00");
-    let activate = json!({"session_id": "sess_0123456789ab", "session_token": tok, "agent_id": "bot"}).to_string();
+    let activate =
+        json!({"session_id": "sess_0123456789ab", "session_token": tok, "agent_id": "bot"})
+            .to_string();
     let (url, seen) = scripted(vec![
         response("200 OK", &[], &activate),
         response("200 OK", &[], r#"{"memories":[],"count":0}"#),
@@ -106,16 +128,34 @@ async fn key_on_every_request_token_only_on_memory_calls() {
     .await;
     let c = client(&url);
     let (session, _) = Session::activate(&c, "bot", None).await.unwrap();
-    session.recall(&RecallArgs { query: "hi".into(), limit: Some(3), ..Default::default() }).await.unwrap();
+    session
+        .recall(&RecallArgs {
+            query: "hi".into(),
+            limit: Some(3),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     c.list_agents().await.unwrap();
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 3);
     for s in &seen {
-        assert_eq!(s.header("authorization"), Some("Bearer mk_test_key"), "{}", s.request_line);
+        assert_eq!(
+            s.header("authorization"),
+            Some("Bearer mk_test_key"),
+            "{}",
+            s.request_line
+        );
     }
-    assert_eq!(seen[0].request_line, "POST /api/v2/agents/bot/activate HTTP/1.1");
+    assert_eq!(
+        seen[0].request_line,
+        "POST /api/v2/agents/bot/activate HTTP/1.1"
+    );
     assert_eq!(seen[0].header("x-session-token"), None);
-    assert_eq!(seen[1].request_line, "GET /api/v2/agents/bot/recall?query=hi&limit=3 HTTP/1.1");
+    assert_eq!(
+        seen[1].request_line,
+        "GET /api/v2/agents/bot/recall?query=hi&limit=3 HTTP/1.1"
+    );
     assert_eq!(seen[1].header("x-session-token"), Some(tok.as_str()));
     assert_eq!(seen[2].header("x-session-token"), None);
 }
@@ -139,12 +179,19 @@ async fn replacement_token_header_is_adopted_newest_expiry_wins() {
     let (url, seen) = scripted(vec![
         response("200 OK", &[("X-Session-Token", &newer)], ok),
         response("200 OK", &[("X-Session-Token", &stale)], ok),
-        response("401 Unauthorized", &[("X-Session-Token", &foreign)], r#"{"detail":{"error":"SessionExpired","message":"x","details":{}}}"#),
+        response(
+            "401 Unauthorized",
+            &[("X-Session-Token", &foreign)],
+            r#"{"detail":{"error":"SessionExpired","message":"x","details":{}}}"#,
+        ),
         response("200 OK", &[], ok),
     ])
     .await;
     let s = Session::from_token(client(&url), None, &old).unwrap();
-    let m = MemoryInput { content: "x".into(), ..Default::default() };
+    let m = MemoryInput {
+        content: "x".into(),
+        ..Default::default()
+    };
     s.remember(&m).await.unwrap();
     assert_eq!(s.token().unwrap().expose(), newer);
     s.remember(&m).await.unwrap(); // carries an older token: ignored
@@ -162,16 +209,31 @@ async fn replacement_token_header_is_adopted_newest_expiry_wins() {
 #[tokio::test]
 async fn deactivate_forgets_the_token() {
     let tok = token("bot", "2099-01-01T00:00:00");
-    let (url, seen) = scripted(vec![response("200 OK", &[], r#"{"session_id":"s","agent_id":"bot"}"#)]).await;
+    let (url, seen) = scripted(vec![response(
+        "200 OK",
+        &[],
+        r#"{"session_id":"s","agent_id":"bot"}"#,
+    )])
+    .await;
     let s = Session::from_token(client(&url), None, &tok).unwrap();
     s.deactivate().await.unwrap();
-    let e = s.recall(&RecallArgs { query: "x".into(), ..Default::default() }).await.unwrap_err();
+    let e = s
+        .recall(&RecallArgs {
+            query: "x".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::SessionTokenMissing);
     let e = s.deactivate().await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::SessionTokenMissing);
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1, "nothing sent after deactivate");
-    assert_eq!(seen[0].header("x-session-token"), None, "deactivate needs only the key");
+    assert_eq!(
+        seen[0].header("x-session-token"),
+        None,
+        "deactivate needs only the key"
+    );
 }
 
 #[tokio::test]
@@ -180,7 +242,13 @@ async fn error_messages_never_carry_the_key_or_token() {
     let echo = format!(r#"{{"detail":"bad key mk_test_key and token {tok}"}}"#);
     let (url, _) = scripted(vec![response("401 Unauthorized", &[], &echo)]).await;
     let s = Session::from_token(client(&url), None, &tok).unwrap();
-    let e = s.recall(&RecallArgs { query: "x".into(), ..Default::default() }).await.unwrap_err();
+    let e = s
+        .recall(&RecallArgs {
+            query: "x".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert!(!e.message.contains("mk_test_key"), "{}", e.message);
     assert!(!e.message.contains(&tok));
     assert!(!e.body.unwrap().to_string().contains("mk_test_key"));
@@ -192,8 +260,19 @@ async fn connection_refused_is_a_connection_error_without_the_url_query() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let s = Session::from_token(client(&format!("http://127.0.0.1:{port}")), None, &token("bot", "2099-01-01T00:00:00")).unwrap();
-    let e = s.recall(&RecallArgs { query: "private words".into(), ..Default::default() }).await.unwrap_err();
+    let s = Session::from_token(
+        client(&format!("http://127.0.0.1:{port}")),
+        None,
+        &token("bot", "2099-01-01T00:00:00"),
+    )
+    .unwrap();
+    let e = s
+        .recall(&RecallArgs {
+            query: "private words".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Connection);
     assert!(!e.message.contains("private"), "{}", e.message);
 }

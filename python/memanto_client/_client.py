@@ -1,0 +1,203 @@
+"""The synchronous client: :class:`Client`, :class:`Agents` and :class:`Agent`."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from . import _native
+from ._session import Session
+from ._types import AgentInfo, Health, SessionRecord, SessionSummary
+
+__all__ = ["Client", "Agents", "Agent", "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT"]
+
+#: Total seconds allowed per request unless ``timeout=`` says otherwise.
+DEFAULT_TIMEOUT = 60.0
+#: Seconds allowed to open a connection.
+DEFAULT_CONNECT_TIMEOUT = 10.0
+
+
+class Client:
+    """A client for a Memanto server (``/api/v2``).
+
+    Args:
+        api_key: the Moorcheh API key, sent as ``Authorization: Bearer <key>`` on every request.
+            Default: the ``MOORCHEH_API_KEY`` environment variable (if neither is set, no
+            header is sent and servers that need one answer :class:`AuthenticationError`).
+        base_url: the server, e.g. ``"http://localhost:8000"``. Default: ``MEMANTO_BASE_URL``,
+            else ``http://localhost:8000``.
+        timeout: total seconds allowed per request (default 60). ``None`` means no limit.
+        connect_timeout: seconds allowed to open a connection (default 10).
+
+    Raises:
+        ValidationError: a malformed ``base_url``, key or timeout.
+
+    The client holds one connection pool and is safe to share between threads. Its ``repr``
+    never shows the key.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    ) -> None:
+        self._native = _native.NativeClient(api_key, base_url, timeout, connect_timeout)
+        self.agents = Agents(self)
+
+    @property
+    def base_url(self) -> str:
+        """The server's base URL (without ``/api/v2``)."""
+        return str(self._native.base_url)
+
+    @property
+    def timeout(self) -> float | None:
+        """Total seconds per request, or ``None`` for no limit."""
+        return self._native.timeout  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        key = "set" if self._native.has_api_key else "not set"
+        return f"Client(base_url={self.base_url!r}, api_key={key})"
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the client. (Connections are pooled and closed when it is garbage-collected.)"""
+
+    def health(self) -> Health:
+        """``GET /health``: the server's status. Raises :class:`AuthenticationError` when the
+        server needs a key it did not get."""
+        return Health._from(self._native.health())
+
+    def server_info(self) -> dict[str, Any]:
+        """``GET /``: service name and ``version`` (tells server generations apart)."""
+        return dict(self._native.server_info())
+
+    def sessions(self) -> list[SessionRecord]:
+        """The server's sessions, newest first (``GET /api/v2/sessions``). Tokens are never
+        included (a 0.0.8 server sends them in clear; they are dropped here)."""
+        return [SessionRecord._parse(s) for s in self._native.list_sessions() or []]
+
+    def session_from_token(self, session_token: str, *, agent_id: str | None = None) -> "Session":
+        """Wrap a session token obtained elsewhere (no request is sent). The agent id is read
+        from the token's claims unless given.
+
+        The claims are read without verifying the signature, so an explicit ``agent_id`` wins;
+        if the token belongs to another agent the server refuses the first call with
+        :class:`PermissionDeniedError`.
+
+        Raises:
+            InvalidSessionTokenError: the token is malformed.
+        """
+        native = self._native.session_from_token(session_token, agent_id)
+        return Session(self, native, record=None, owned=False)
+
+
+class Agents:
+    """Agent management: ``client.agents.create/list/get/delete``. Needs only the API key."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def create(
+        self,
+        agent_id: str,
+        *,
+        pattern: str | None = None,
+        description: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> "Agent":
+        """Create an agent (``POST /api/v2/agents``).
+
+        Args:
+            agent_id: letters, digits, ``_`` and ``-`` only.
+            pattern: ``"support"`` (server default), ``"project"`` or ``"tool"``.
+            description: free text.
+            metadata: a JSON-serialisable dict.
+
+        Raises:
+            ValidationError: bad ``agent_id`` or ``pattern`` (before sending).
+            ConflictError: an agent with this id exists.
+        """
+        data = self._client._native.create_agent(agent_id, pattern, description, dict(metadata) if metadata else None)
+        return Agent(self._client, AgentInfo._from(data))
+
+    def list(self) -> list["Agent"]:
+        """All agents, newest first (``GET /api/v2/agents``)."""
+        data = self._client._native.list_agents()
+        return [Agent(self._client, AgentInfo._from(a)) for a in data.get("agents", [])]
+
+    def get(self, agent_id: str) -> "Agent":
+        """One agent (``GET /api/v2/agents/{agent_id}``). Raises :class:`NotFoundError`."""
+        return Agent(self._client, AgentInfo._from(self._client._native.get_agent(agent_id)))
+
+    def get_or_create(self, agent_id: str, **create_args: Any) -> "Agent":
+        """The agent if it exists, else a new one created with ``create_args``."""
+        from .exceptions import NotFoundError
+
+        try:
+            return self.get(agent_id)
+        except NotFoundError:
+            return self.create(agent_id, **create_args)
+
+    def delete(self, agent_id: str) -> None:
+        """Delete an agent (``DELETE /api/v2/agents/{agent_id}``). Raises :class:`NotFoundError`."""
+        self._client._native.delete_agent(agent_id)
+
+
+class Agent:
+    """An agent on the server. Its fields are those of :class:`AgentInfo` at the time it was
+    fetched (``refresh()`` reads them again)."""
+
+    def __init__(self, client: Client, info: AgentInfo) -> None:
+        self._client = client
+        self.info = info
+
+    @property
+    def agent_id(self) -> str:
+        return self.info.agent_id
+
+    def __getattr__(self, name: str) -> Any:
+        # pattern, description, namespace, created_at, memory_count, ... from AgentInfo
+        if name.startswith("_") or name == "info":
+            raise AttributeError(name)
+        return getattr(self.info, name)
+
+    def __repr__(self) -> str:
+        return f"Agent(agent_id={self.agent_id!r}, pattern={self.info.pattern!r})"
+
+    def refresh(self) -> "Agent":
+        """Fetch the agent again (``GET /api/v2/agents/{agent_id}``)."""
+        self.info = self._client.agents.get(self.agent_id).info
+        return self
+
+    def activate(self, *, duration_hours: float | None = None) -> "Session":
+        """Start a session (``POST /api/v2/agents/{agent_id}/activate``).
+
+        Args:
+            duration_hours: the session's lifetime; the server default (6 h) when None.
+
+        Returns:
+            A :class:`Session` holding the session token. Use it as a context manager
+            (``with agent.activate() as session:``) to deactivate on exit.
+
+        Raises:
+            NotFoundError: unknown agent. AuthenticationError: bad API key.
+        """
+        native, data = self._client._native.activate(self.agent_id, duration_hours)
+        return Session(self._client, native, record=SessionRecord._parse(data), owned=True)
+
+    def deactivate(self) -> SessionSummary:
+        """End the agent's sessions on the server (``POST /api/v2/agents/{agent_id}/deactivate``)."""
+        return SessionSummary._from(self._client._native.deactivate(self.agent_id))
+
+    def delete(self) -> None:
+        """Delete this agent (``DELETE /api/v2/agents/{agent_id}``)."""
+        self._client.agents.delete(self.agent_id)
+
+

@@ -1,0 +1,454 @@
+"""The synchronous :class:`Session`: one agent's session token and the memory calls.
+
+Every network call releases the GIL while it waits, so other Python threads keep running,
+and Ctrl-C abandons a call within about 50 ms."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from ._params import limit_param, str_list, time_param, type_name
+from ._types import (
+    Answer,
+    BatchRememberResult,
+    MemoryOperation,
+    TemporalResult,
+    UploadResult,
+    RecallResult,
+    RememberResult,
+    SessionClaims,
+    SessionInfo,
+    SessionRecord,
+    SessionSummary,
+)
+from .exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+__all__ = ["Session"]
+
+
+class Session:
+    """An active session of one agent: it holds the session token (in memory only, never in
+    ``repr``) and makes the memory calls, each sent with ``X-Session-Token``.
+
+    Obtain one with ``agent.activate()`` or ``client.session_from_token(token)``.
+    """
+
+    def __init__(self, client: Client, native: Any, *, record: SessionRecord | None, owned: bool) -> None:
+        self._client = client
+        self._native = native
+        self._owned = owned
+        #: The session as activate/extend last described it (no token); None when built from a token.
+        self.record = record
+
+    # --- identity and expiry -------------------------------------------------------------
+
+    @property
+    def agent_id(self) -> str:
+        return str(self._native.agent_id)
+
+    @property
+    def claims(self) -> SessionClaims:
+        """The current token's decoded claims. Raises :class:`SessionTokenMissingError` after
+        deactivate/close."""
+        return SessionClaims._parse(self._native.claims())
+
+    @property
+    def session_id(self) -> str | None:
+        return self.claims.session_id
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the current token expires (aware, UTC)."""
+        return self.claims.expires_at
+
+    @property
+    def time_remaining(self) -> timedelta:
+        """Time until the token expires by this machine's clock (zero once expired)."""
+        return self.claims.time_remaining
+
+    @property
+    def is_expired(self) -> bool:
+        return self.claims.is_expired
+
+    @property
+    def is_active(self) -> bool:
+        """True while the session holds a token (until deactivate/close)."""
+        return bool(self._native.has_token)
+
+    @property
+    def session_token(self) -> str:
+        """The session token itself: a secret. Do not print or log it."""
+        return str(self._native.token())
+
+    def __repr__(self) -> str:
+        if not self.is_active:
+            return f"Session(agent_id={self.agent_id!r}, active=False)"
+        c = self.claims
+        return (
+            f"Session(agent_id={self.agent_id!r}, session_id={c.session_id!r}, "
+            f"expires_at={c.expires_at.isoformat()!r}, active=True)"
+        )
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Deactivate if this session was activated here and is still active; otherwise just
+        forget the token. Errors from the server are ignored (the token is forgotten anyway)."""
+        if not self.is_active:
+            return
+        if self._owned:
+            try:
+                self.deactivate()
+            except Exception:
+                self._native.forget()
+        else:
+            self._native.forget()
+
+    # --- session management --------------------------------------------------------------
+
+    def current(self) -> SessionInfo:
+        """The server's view of this session (``GET /api/v2/session/current``)."""
+        return SessionInfo._from(self._native.current())
+
+    def extend(self, hours: int = 6) -> SessionRecord:
+        """Extend the session by ``hours`` (whole hours, > 0) via ``POST /api/v2/session/extend``,
+        and adopt the token the server returns.
+
+        Raises:
+            ValidationError: ``hours`` is not a positive integer.
+            SessionExpiredError: too late; activate again instead.
+        """
+        if isinstance(hours, bool) or not isinstance(hours, int) or hours <= 0:
+            raise ValidationError(f"hours must be a positive whole number, got {hours!r}")
+        record = SessionRecord._parse(self._native.extend(hours))
+        self.record = record
+        return record
+
+    def deactivate(self) -> SessionSummary:
+        """End the session (``POST /api/v2/agents/{agent_id}/deactivate``). The token is forgotten
+        first: later memory calls raise :class:`SessionTokenMissingError`."""
+        return SessionSummary._from(self._native.deactivate())
+
+    # --- memory calls --------------------------------------------------------------------
+
+    def remember(
+        self,
+        content: str,
+        *,
+        type: str | None = None,
+        title: str | None = None,
+        confidence: float | None = None,
+        tags: str | Sequence[str] | None = None,
+        source: str | None = None,
+        provenance: str | None = None,
+    ) -> RememberResult:
+        """Store one memory (``POST /api/v2/agents/{agent_id}/remember``).
+
+        Args:
+            content: 1 to 10,000 characters.
+            type: one of ``fact`` (server default), ``preference``, ``goal``, ``decision``,
+                ``artifact``, ``learning``, ``event``, ``instruction``, ``relationship``,
+                ``context``, ``observation``, ``commitment``, ``error``.
+            title: up to 100 characters (default: the start of the content).
+            confidence: 0.0 to 1.0 (server default 0.8).
+            tags: a string or list of strings (no commas).
+            source: free text (server default ``"agent"``).
+            provenance: ``explicit_statement`` (default), ``inferred``, ``corrected``,
+                ``validated``, ``observed`` or ``imported``.
+
+        Raises:
+            ValidationError: any argument out of range (before sending).
+            SessionExpiredError, InvalidSessionTokenError, SessionTokenMissingError.
+        """
+        if not isinstance(content, str):
+            raise ValidationError(f"content must be a string, got {type_name(content)}")
+        result = self._native.remember(
+            content, type, title, confidence, str_list("tags", tags), source, provenance
+        )
+        return RememberResult._from(result)
+
+    def batch_remember(self, memories: Iterable[str | Mapping[str, Any]]) -> BatchRememberResult:
+        """Store 1 to 100 memories in one request (``POST /api/v2/agents/{agent_id}/batch-remember``).
+
+        Args:
+            memories: strings (content only) or dicts with ``content`` and optionally ``type``,
+                ``title``, ``confidence``, ``tags`` (list of str), ``source``, ``provenance``.
+
+        Returns:
+            Per-memory results in the order sent (``result.memory_ids``).
+
+        Raises:
+            ValidationError: an empty or oversize batch, or a bad item (named by its index),
+            before anything is sent.
+        """
+        items = [{"content": m} if isinstance(m, str) else dict(m) for m in memories]
+        return BatchRememberResult._parse(self._native.batch_remember(items))
+
+    def recall(
+        self,
+        query: str,
+        *,
+        limit: int | None = None,
+        min_similarity: float | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        types: str | Sequence[str] | None = None,
+        tags: str | Sequence[str] | None = None,
+    ) -> RecallResult:
+        """Search the agent's memories (``GET /api/v2/agents/{agent_id}/recall``).
+
+        Args:
+            query: 1 to 1,000 characters.
+            limit: 1 to 100 (server default 10).
+            min_similarity: 0.0 to 1.0; drop weaker matches.
+            created_after / created_before: aware ``datetime`` (sent in UTC) or ISO-8601 string.
+            types: memory type(s) to keep.
+            tags: keep memories carrying all of these tags (LocalServer and newer servers).
+
+        Returns:
+            A :class:`RecallResult`, a sequence of :class:`Memory` with ``score``, best first.
+
+        Raises:
+            ValidationError: arguments out of range or a naive datetime (before sending).
+            SessionExpiredError, InvalidSessionTokenError, SessionTokenMissingError,
+            PermissionDeniedError.
+        """
+        data = self._native.recall(
+            query,
+            limit_param(limit),
+            min_similarity,
+            time_param("created_after", created_after),
+            time_param("created_before", created_before),
+            str_list("types", types),
+            str_list("tags", tags),
+        )
+        return RecallResult._parse(data, limit=limit)
+
+    def answer(
+        self,
+        question: str,
+        *,
+        limit: int | None = None,
+        threshold: float | None = None,
+        temperature: float | None = None,
+        ai_model: str | None = None,
+        kiosk_mode: bool | None = None,
+        header_prompt: str | None = None,
+        footer_prompt: str | None = None,
+    ) -> Answer:
+        """Answer a question from the agent's memories (``POST /api/v2/agents/{agent_id}/answer``).
+
+        Args:
+            question: 1 to 1,000 characters.
+            limit: memories to draw on, 1 to 100 (server default 15).
+            threshold: minimum similarity 0.0 to 1.0 (server default 0.01).
+            temperature: 0.0 to 1.0 (for servers that use a language model).
+            ai_model: model name (sent as ``aiModel``).
+            kiosk_mode: restrict the answer to memories above ``threshold``.
+            header_prompt / footer_prompt: text placed around the prompt (0.0.8 servers).
+
+        Returns:
+            An :class:`Answer` with ``answer`` (text) and ``sources`` (memories).
+        """
+        data = self._native.answer(
+            question, limit_param(limit), threshold, temperature, ai_model, kiosk_mode, header_prompt, footer_prompt
+        )
+        return Answer._parse(data)
+
+    # --- temporal queries ----------------------------------------------------------------
+
+    def recall_as_of(
+        self,
+        query: str,
+        as_of: datetime | str,
+        *,
+        limit: int | None = None,
+        types: str | Sequence[str] | None = None,
+        tags: str | Sequence[str] | None = None,
+    ) -> TemporalResult:
+        """Search the memories as they were at ``as_of``
+        (``GET /api/v2/agents/{agent_id}/recall/as-of``): those created by then and not yet
+        superseded at that time.
+
+        Args:
+            query: 1 to 1,000 characters.
+            as_of: an aware ``datetime`` (sent in UTC) or an ISO-8601 string (no offset = UTC;
+                a bare date means midnight UTC on 0.0.8 servers, the end of that day on the
+                LocalServer).
+            limit: 1 to 100 (server default 10). types / tags: as in :meth:`recall`.
+
+        Returns:
+            A :class:`TemporalResult` (``temporal_mode == "as_of"``, ``as_of_date``).
+
+        Raises:
+            ValidationError: bad arguments, a naive datetime or an unparsable time (before sending).
+        """
+        data = self._native.recall_as_of(
+            query, time_param("as_of", as_of, required=True), limit_param(limit), str_list("types", types), str_list("tags", tags)
+        )
+        return TemporalResult._parse(data, limit=limit)
+
+    def recall_changed_since(
+        self,
+        since: datetime | str,
+        *,
+        limit: int | None = None,
+        types: str | Sequence[str] | None = None,
+        tags: str | Sequence[str] | None = None,
+    ) -> TemporalResult:
+        """Memories created or changed after ``since``, newest change first
+        (``GET /api/v2/agents/{agent_id}/recall/changed-since``). Each memory's ``change_type``
+        (in ``extra``) is ``"created"`` or ``"updated"``.
+
+        Args:
+            since: an aware ``datetime`` or an ISO-8601 string (no offset = UTC).
+            limit: 1 to 100 (server default 10). types / tags: as in :meth:`recall`.
+
+        Raises:
+            ValidationError: bad arguments (before sending).
+        """
+        data = self._native.recall_changed_since(
+            time_param("since", since, required=True), limit_param(limit), str_list("types", types), str_list("tags", tags)
+        )
+        return TemporalResult._parse(data, limit=limit)
+
+    def recall_current(
+        self,
+        query: str,
+        *,
+        limit: int | None = None,
+        types: str | Sequence[str] | None = None,
+        tags: str | Sequence[str] | None = None,
+    ) -> TemporalResult:
+        """Search only what is currently true (``GET /api/v2/agents/{agent_id}/recall/current``):
+        superseded memories are left out; contradicted ones stay, flagged with
+        ``extra["_warning"] == "contradicted"``; highest confidence first.
+
+        Raises:
+            ValidationError: bad arguments (before sending).
+        """
+        data = self._native.recall_current(query, limit_param(limit), str_list("types", types), str_list("tags", tags))
+        return TemporalResult._parse(data, limit=limit)
+
+    # --- memory management ---------------------------------------------------------------
+
+    def validate(self, memory_id: str) -> MemoryOperation:
+        """Record that a memory was confirmed (``POST /api/v2/agents/{agent_id}/validate/{memory_id}``):
+        its ``validation_count`` goes up by one.
+
+        Raises:
+            NotFoundError: unknown memory id (LocalServer; 0.0.8 answers 500, a ServerError).
+        """
+        return MemoryOperation._from(self._native.validate_memory(memory_id))
+
+    def supersede(
+        self,
+        old_memory_id: str,
+        content: str | None = None,
+        *,
+        new_memory_id: str | None = None,
+        type: str | None = None,
+        title: str | None = None,
+        confidence: float | None = None,
+        tags: str | Sequence[str] | None = None,
+        source: str | None = None,
+        provenance: str | None = None,
+    ) -> MemoryOperation:
+        """Replace a memory by a newer one (``POST /api/v2/agents/{agent_id}/supersede/{old_memory_id}``).
+
+        Give either ``content`` (and optionally the other fields of :meth:`remember`): the new
+        memory is stored in the same call; or ``new_memory_id``: an existing memory (the 0.0.8
+        form). The old memory then drops out of :meth:`recall_current` and of
+        :meth:`recall_as_of` for times after the supersede.
+
+        Returns:
+            A :class:`MemoryOperation` with ``old_memory_id``, ``new_memory_id`` and ``superseded_at``.
+
+        Raises:
+            ValidationError: neither or both of ``content`` and ``new_memory_id``, or bad fields.
+            NotFoundError: unknown memory id. ConflictError: already superseded.
+        """
+        if (content is None) == (new_memory_id is None):
+            raise ValidationError("give exactly one of content=... (a new memory) or new_memory_id=... (an existing one)")
+        if new_memory_id is not None:
+            if any(v is not None for v in (type, title, confidence, tags, source, provenance)):
+                raise ValidationError("type/title/confidence/tags/source/provenance apply only with content=...")
+            new: Any = new_memory_id
+        else:
+            new = {k: v for k, v in {"content": content, "type": type, "title": title, "confidence": confidence,
+                                     "tags": str_list("tags", tags) if tags is not None else None,
+                                     "source": source, "provenance": provenance}.items() if v is not None}
+        return MemoryOperation._from(self._native.supersede(old_memory_id, new))
+
+    def contradict(self, memory_id: str, *, reason: str | None = None,
+                   contradicting_memory_id: str | None = None) -> MemoryOperation:
+        """Flag a memory as contradicted (``POST /api/v2/agents/{agent_id}/contradict/{memory_id}``).
+        It stays in :meth:`recall_current`, marked with a warning.
+
+        Raises:
+            NotFoundError: unknown memory id.
+        """
+        return MemoryOperation._from(self._native.contradict(memory_id, reason, contradicting_memory_id))
+
+    def update(
+        self,
+        memory_id: str,
+        *,
+        content: str | None = None,
+        type: str | None = None,
+        title: str | None = None,
+        confidence: float | None = None,
+        tags: str | Sequence[str] | None = None,
+        source: str | None = None,
+        provenance: str | None = None,
+    ) -> MemoryOperation:
+        """Change fields of a memory in place, keeping its id
+        (``PATCH /api/v2/agents/{agent_id}/memories/{memory_id}``, the 0.2.10+ route).
+
+        Returns:
+            A :class:`MemoryOperation` whose ``updated_fields`` lists what changed.
+
+        Raises:
+            ValidationError: no field given, or a bad value (before sending).
+            NotFoundError: unknown memory id.
+        """
+        result = self._native.update_memory(
+            memory_id, content, type, title, confidence,
+            str_list("tags", tags) if tags is not None else None, source, provenance,
+        )
+        return MemoryOperation._from(result)
+
+    def delete(self, memory_id: str) -> MemoryOperation:
+        """Delete a memory (``DELETE /api/v2/agents/{agent_id}/memories/{memory_id}``): no later
+        recall of any kind returns it.
+
+        Raises:
+            NotFoundError: unknown memory id.
+        """
+        return MemoryOperation._from(self._native.delete_memory(memory_id))
+
+    def upload_file(self, path: str | os.PathLike[str]) -> UploadResult:
+        """Upload a document to be split into memories
+        (``POST /api/v2/agents/{agent_id}/upload-file``, multipart field ``file``).
+
+        Args:
+            path: a ``.txt``, ``.md``, ``.json`` or ``.csv`` file (``.pdf``, ``.docx`` and
+                ``.xlsx`` are accepted by Memanto cloud servers; the LocalServer refuses them
+                with a :class:`ValidationError` saying so).
+
+        Returns:
+            An :class:`UploadResult` (``memories_created``, ``memory_ids`` on the LocalServer).
+
+        Raises:
+            ValidationError: an unsupported extension or unreadable file (before sending).
+        """
+        return UploadResult._from(self._native.upload_file(os.fspath(path)))
