@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use memanto_core::{Client, ClientConfig, Session};
+use memanto_core::{Client, ClientConfig, Session, SessionPolicy};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -33,25 +33,39 @@ fn seconds(what: &str, v: f64) -> PyResult<Duration> {
 impl NativeClient {
     /// `timeout`: total seconds per request, or None for no limit.
     #[new]
-    #[pyo3(signature = (api_key, base_url, timeout, connect_timeout))]
+    #[pyo3(signature = (api_key, base_url, timeout, connect_timeout, max_retries, max_connections, max_response_bytes, max_retry_after))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         api_key: Option<String>,
         base_url: Option<String>,
         timeout: Option<f64>,
         connect_timeout: Option<f64>,
+        max_retries: u32,
+        max_connections: usize,
+        max_response_bytes: usize,
+        max_retry_after: f64,
     ) -> PyResult<Self> {
         let timeout = timeout.map(|t| seconds("timeout", t)).transpose()?;
         let connect_timeout = connect_timeout
             .map(|t| seconds("connect_timeout", t))
             .transpose()?;
-        let config = check(
+        let mut config = check(
             py,
             ClientConfig::resolve(api_key, base_url, timeout, connect_timeout),
         )?;
+        config.retry.max_retries = max_retries;
+        config.max_connections = max_connections;
+        config.max_response_bytes = max_response_bytes;
+        config.retry.max_retry_after = seconds("max_retry_after", max_retry_after)?;
         Ok(NativeClient {
             inner: check(py, Client::new(config))?,
         })
+    }
+
+    /// Make every session of this client forget its token (Client.close()).
+    fn forget_sessions(&self) {
+        self.inner.forget_sessions(None);
     }
 
     #[getter]
@@ -139,31 +153,55 @@ impl NativeClient {
     }
 
     /// Returns `(NativeSession, activate response dict)`.
-    #[pyo3(signature = (agent_id, duration_hours))]
+    #[pyo3(signature = (agent_id, duration_hours, auto_extend, refresh_margin, reactivate))]
     fn activate<'py>(
         &self,
         py: Python<'py>,
         agent_id: String,
         duration_hours: Option<f64>,
+        auto_extend: bool,
+        refresh_margin: f64,
+        reactivate: bool,
     ) -> PyResult<(NativeSession, Bound<'py, PyAny>)> {
+        let policy = policy(duration_hours, auto_extend, refresh_margin, reactivate)?;
         let c = self.inner.clone();
-        let (session, body) = wait(py, async move {
-            Session::activate(&c, &agent_id, duration_hours).await
-        })?;
+        let (session, body) = wait(
+            py,
+            async move { Session::activate(&c, &agent_id, policy).await },
+        )?;
         Ok((NativeSession::new(session), to_py(py, &body)?))
     }
 
-    #[pyo3(signature = (token, agent_id))]
+    #[pyo3(signature = (token, agent_id, auto_extend, refresh_margin, reactivate))]
     fn session_from_token(
         &self,
         py: Python<'_>,
         token: String,
         agent_id: Option<String>,
+        auto_extend: bool,
+        refresh_margin: f64,
+        reactivate: bool,
     ) -> PyResult<NativeSession> {
+        let policy = policy(None, auto_extend, refresh_margin, reactivate)?;
         let s = check(
             py,
-            Session::from_token(self.inner.clone(), agent_id.as_deref(), &token),
+            Session::from_token(self.inner.clone(), agent_id.as_deref(), &token, policy),
         )?;
         Ok(NativeSession::new(s))
     }
+}
+
+fn policy(
+    duration_hours: Option<f64>,
+    auto_extend: bool,
+    refresh_margin: f64,
+    reactivate: bool,
+) -> PyResult<SessionPolicy> {
+    Ok(SessionPolicy {
+        auto_extend,
+        refresh_margin: seconds("refresh_margin", refresh_margin)?,
+        reactivate,
+        duration_hours,
+        ..SessionPolicy::default()
+    })
 }

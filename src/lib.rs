@@ -28,13 +28,28 @@ fn normalize_timestamp(s: &str) -> Option<String> {
     memanto_core::time::parse_timestamp(s).map(|t| memanto_core::time::to_iso(&t))
 }
 
+static LOG_RESET: std::sync::OnceLock<pyo3_log::ResetHandle> = std::sync::OnceLock::new();
+
+/// Forget the cached Python logger levels (after logging was reconfigured).
+#[pyfunction]
+fn reset_log_cache() {
+    if let Some(h) = LOG_RESET.get() {
+        h.reset();
+    }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Core log records (target "memanto_client") go to Python's `memanto_client` logger.
+    if let Ok(handle) = pyo3_log::try_init() {
+        let _ = LOG_RESET.set(handle);
+    }
     m.add_class::<client::NativeClient>()?;
     m.add_class::<session::NativeSession>()?;
     m.add_class::<server::NativeServer>()?;
     m.add_function(wrap_pyfunction!(decode_session_token, m)?)?;
     m.add_function(wrap_pyfunction!(normalize_timestamp, m)?)?;
+    m.add_function(wrap_pyfunction!(reset_log_cache, m)?)?;
     m.add_function(wrap_pyfunction!(server::serve_forever, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

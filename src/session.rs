@@ -21,8 +21,8 @@ pub struct NativeSession {
 }
 
 impl NativeSession {
-    pub fn new(s: Session) -> Self {
-        NativeSession { inner: Arc::new(s) }
+    pub fn new(s: Arc<Session>) -> Self {
+        NativeSession { inner: s }
     }
 
     /// Run one core call on this session and convert its JSON result.

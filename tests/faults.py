@@ -17,6 +17,8 @@ class Scripted:
     body: bytes | str = b"{}"
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
     delay: float = 0.0  # seconds to wait before answering (a stall)
+    reset: bool = False  # close the connection without answering
+    clock_offset: float = 0.0  # seconds added to the Date header (a server clock that is off)
 
 
 @dataclass
@@ -31,8 +33,13 @@ class FaultServer:
     """``with FaultServer([Scripted(...), ...]) as fs: Client(base_url=fs.url)``. When the
     script runs out, the last response repeats."""
 
-    def __init__(self, script: list[Scripted]) -> None:
+    def __init__(self, script: list[Scripted], *, routes: dict[str, list[Scripted]] | None = None,
+                 idle_timeout: float | None = None) -> None:
+        """``routes`` maps a path prefix to its own script (checked before ``script``);
+        ``idle_timeout`` closes kept-alive connections idle for that many seconds."""
         self.script = list(script)
+        self.routes = {k: list(v) for k, v in (routes or {}).items()}
+        self.counts: dict[str, int] = {}
         self.requests: list[Received] = []
         self._stop = threading.Event()
         outer = self
@@ -40,8 +47,15 @@ class FaultServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            timeout = idle_timeout
+
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                step = getattr(self, "_step", None)
+                offset = step.clock_offset if step else 0.0
+                return super().date_time_string(time.time() + offset)
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -49,9 +63,17 @@ class FaultServer:
                 outer.requests.append(
                     Received(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
-                step = outer.script[min(len(outer.requests) - 1, len(outer.script) - 1)]
+                step = outer._next(self.path)
+                self._step = step
                 if step.delay:
                     outer._stop.wait(step.delay)
+                if step.reset:
+                    self.close_connection = True
+                    try:
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    return
                 payload = step.body.encode() if isinstance(step.body, str) else step.body
                 try:
                     self.send_response(step.status)
@@ -70,6 +92,19 @@ class FaultServer:
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
+
+    def _next(self, path: str) -> Scripted:
+        for prefix, script in self.routes.items():
+            if path.startswith(prefix):
+                n = self.counts.get(prefix, 0)
+                self.counts[prefix] = n + 1
+                return script[min(n, len(script) - 1)]
+        n = self.counts.get("", 0)
+        self.counts[""] = n + 1
+        return self.script[min(n, len(self.script) - 1)]
+
+    def count(self, path_prefix: str) -> int:
+        return sum(1 for r in self.requests if r.path.startswith(path_prefix))
 
     def __enter__(self) -> "FaultServer":
         return self

@@ -108,7 +108,7 @@ def test_html_502_from_a_proxy() -> None:
             "</center>\r\n<hr><center>nginx/1.25.3</center>\r\n</body>\r\n</html>\r\n" + "<!-- padding -->" * 200)
     with FaultServer([Scripted(502, html, {"Content-Type": "text/html"})]) as fs:
         with pytest.raises(ServerError) as err:
-            Client(api_key="k", base_url=fs.url).agents.list()
+            Client(api_key="k", base_url=fs.url, max_retries=0).agents.list()
     e = err.value
     assert e.status_code == 502
     assert "502 Bad Gateway" in str(e) and "text/html" in str(e)
@@ -127,7 +127,7 @@ def test_200_with_a_non_json_body() -> None:
 def test_rate_limit_carries_retry_after() -> None:
     with FaultServer([Scripted(429, '{"detail":"slow down"}', {"Content-Type": "application/json", "Retry-After": "7"})]) as fs:
         with pytest.raises(RateLimitError) as err:
-            Client(api_key="k", base_url=fs.url).agents.list()
+            Client(api_key="k", base_url=fs.url, max_retries=0).agents.list()
     assert err.value.retry_after == 7.0
     assert err.value.status_code == 429
 
@@ -135,7 +135,7 @@ def test_rate_limit_carries_retry_after() -> None:
 def test_connection_refused() -> None:
     port = unused_port()
     with pytest.raises(APIConnectionError) as err:
-        Client(api_key="k", base_url=f"http://127.0.0.1:{port}", timeout=5).agents.list()
+        Client(api_key="k", base_url=f"http://127.0.0.1:{port}", timeout=5, max_retries=0).agents.list()
     assert not isinstance(err.value, APITimeoutError)
     assert "MEMANTO_BASE_URL" in str(err.value)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from memanto_client import Client, InvalidSessionTokenError, LocalServer, NotFoundError
+from memanto_client import Client, InvalidSessionTokenError, LocalServer, NotFoundError, SessionTokenMissingError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -66,9 +66,14 @@ def test_deleting_an_agent_revokes_its_tokens_and_memories(client: Client) -> No
     agent = client.agents.create("short-lived-agent-x")
     session = agent.activate()
     session.remember("secret plan")
+    token = session.session_token
     agent.delete()
-    with pytest.raises(InvalidSessionTokenError):
+    # the client forgets the token of a deleted agent's session ...
+    with pytest.raises(SessionTokenMissingError):
         session.recall("plan")
+    # ... and the server revoked it too
+    with pytest.raises(InvalidSessionTokenError):
+        client.session_from_token(token).recall("plan")
     again = client.agents.create("short-lived-agent-x")
     with again.activate() as s2:
         assert s2.recall("secret plan").count == 0

@@ -141,7 +141,7 @@ def test_expired_token() -> None:
     with LocalServer(session_duration=1) as srv:
         client = srv.client()
         agent = client.agents.create("expiring")
-        session = agent.activate()
+        session = agent.activate(auto_extend=False, reactivate=False)
         session.remember("still fresh")
         time.sleep(1.3)
         assert session.is_expired

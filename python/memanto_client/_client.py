@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Mapping
 
 from . import _native
 from ._session import Session
 from ._types import AgentInfo, Health, SessionRecord, SessionSummary
+from .exceptions import NotFoundError, ValidationError
 
 __all__ = ["Client", "Agents", "Agent", "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT"]
 
@@ -14,6 +16,20 @@ __all__ = ["Client", "Agents", "Agent", "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIME
 DEFAULT_TIMEOUT = 60.0
 #: Seconds allowed to open a connection.
 DEFAULT_CONNECT_TIMEOUT = 10.0
+#: Retries after the first attempt (connection errors, 408, 429, and 5xx on calls safe to repeat).
+DEFAULT_MAX_RETRIES = 2
+#: The longest Retry-After (seconds) the client obeys.
+DEFAULT_MAX_RETRY_AFTER = 60.0
+#: Connections in use at once; further calls wait their turn.
+DEFAULT_MAX_CONNECTIONS = 64
+#: Larger response bodies are refused rather than buffered.
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+#: A session extends itself when less than this many seconds remain.
+DEFAULT_REFRESH_MARGIN = 300.0
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class Client:
@@ -27,6 +43,14 @@ class Client:
             else ``http://localhost:8000``.
         timeout: total seconds allowed per request (default 60). ``None`` means no limit.
         connect_timeout: seconds allowed to open a connection (default 10).
+        max_retries: retries after the first attempt (default 2), with exponential backoff
+            and jitter, obeying ``Retry-After`` (capped at 60 s). Connection failures, 408 and
+            429 are retried for every call; 5xx and resets only for calls that are safe to
+            repeat (reads, deletes, updates), never for writes such as remember or extend.
+        max_retry_after: the longest ``Retry-After`` obeyed, in seconds (default 60); longer
+            requests are cut to this.
+        max_connections: connections in use at once (default 64); further calls queue.
+        max_response_bytes: larger response bodies are refused (default 32 MiB).
 
     Raises:
         ValidationError: a malformed ``base_url``, key or timeout.
@@ -42,8 +66,20 @@ class Client:
         base_url: str | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
     ) -> None:
-        self._native = _native.NativeClient(api_key, base_url, timeout, connect_timeout)
+        for name, value, low in (("max_retries", max_retries, 0), ("max_connections", max_connections, 1),
+                                 ("max_response_bytes", max_response_bytes, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValidationError(f"{name} must be an integer >= {low}, got {value!r}")
+        _native.reset_log_cache()  # pick up the logging configuration as it is now
+        self._native = _native.NativeClient(
+            api_key, base_url, timeout, connect_timeout, max_retries, max_connections, max_response_bytes,
+            max_retry_after,
+        )
         self.agents = Agents(self)
 
     @property
@@ -67,7 +103,10 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        """Release the client. (Connections are pooled and closed when it is garbage-collected.)"""
+        """Make every session made through this client forget its token (they raise
+        :class:`SessionTokenMissingError` afterwards). Pooled connections close when the
+        client is garbage-collected."""
+        self._native.forget_sessions()
 
     def health(self) -> Health:
         """``GET /health``: the server's status. Raises :class:`AuthenticationError` when the
@@ -83,18 +122,30 @@ class Client:
         included (a 0.0.8 server sends them in clear; they are dropped here)."""
         return [SessionRecord._parse(s) for s in self._native.list_sessions() or []]
 
-    def session_from_token(self, session_token: str, *, agent_id: str | None = None) -> "Session":
+    def session_from_token(
+        self,
+        session_token: str,
+        *,
+        agent_id: str | None = None,
+        auto_extend: bool = True,
+        refresh_margin: float | timedelta = DEFAULT_REFRESH_MARGIN,
+        reactivate: bool = False,
+    ) -> "Session":
         """Wrap a session token obtained elsewhere (no request is sent). The agent id is read
         from the token's claims unless given.
 
         The claims are read without verifying the signature, so an explicit ``agent_id`` wins;
         if the token belongs to another agent the server refuses the first call with
-        :class:`PermissionDeniedError`.
+        :class:`PermissionDeniedError`. ``auto_extend``/``refresh_margin``/``reactivate`` as
+        in :meth:`Agent.activate`, except that ``reactivate`` defaults to False here: the
+        client did not start this session, so it does not start a new one on its own.
 
         Raises:
             InvalidSessionTokenError: the token is malformed.
         """
-        native = self._native.session_from_token(session_token, agent_id)
+        native = self._native.session_from_token(
+            session_token, agent_id, auto_extend, _seconds(refresh_margin), reactivate
+        )
         return Session(self, native, record=None, owned=False)
 
 
@@ -138,8 +189,6 @@ class Agents:
 
     def get_or_create(self, agent_id: str, **create_args: Any) -> "Agent":
         """The agent if it exists, else a new one created with ``create_args``."""
-        from .exceptions import NotFoundError
-
         try:
             return self.get(agent_id)
         except NotFoundError:
@@ -176,11 +225,23 @@ class Agent:
         self.info = self._client.agents.get(self.agent_id).info
         return self
 
-    def activate(self, *, duration_hours: float | None = None) -> "Session":
+    def activate(
+        self,
+        *,
+        duration_hours: float | None = None,
+        auto_extend: bool = True,
+        refresh_margin: float | timedelta = DEFAULT_REFRESH_MARGIN,
+        reactivate: bool = True,
+    ) -> "Session":
         """Start a session (``POST /api/v2/agents/{agent_id}/activate``).
 
         Args:
             duration_hours: the session's lifetime; the server default (6 h) when None.
+            auto_extend: before a memory call, extend the session once when less than
+                ``refresh_margin`` (seconds or timedelta, default 300) remains by the
+                server's clock. Concurrent callers share one extend request.
+            reactivate: when the server rejects the token as expired or revoked, activate
+                again once and retry the call once (a second rejection is raised).
 
         Returns:
             A :class:`Session` holding the session token. Use it as a context manager
@@ -189,7 +250,9 @@ class Agent:
         Raises:
             NotFoundError: unknown agent. AuthenticationError: bad API key.
         """
-        native, data = self._client._native.activate(self.agent_id, duration_hours)
+        native, data = self._client._native.activate(
+            self.agent_id, duration_hours, auto_extend, _seconds(refresh_margin), reactivate
+        )
         return Session(self._client, native, record=SessionRecord._parse(data), owned=True)
 
     def deactivate(self) -> SessionSummary:

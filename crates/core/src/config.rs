@@ -16,6 +16,36 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Time allowed to open a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Default number of retries after the first attempt.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// Default bound on connections in use at once (further callers wait their turn).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
+/// Default cap on a response body.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
+/// How failed attempts are retried.
+#[derive(Debug, Clone)]
+pub struct RetryConfig {
+    /// Retries after the first attempt (0 = never retry).
+    pub max_retries: u32,
+    /// First backoff delay; it doubles each retry, with full jitter.
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    /// The longest `Retry-After` obeyed; longer requests are cut to this.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_retries: DEFAULT_MAX_RETRIES,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
 /// A string that never shows itself in `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -43,9 +73,13 @@ pub struct ClientConfig {
     /// Total time per request; `None` means no limit (only when asked for explicitly).
     pub timeout: Option<Duration>,
     pub connect_timeout: Duration,
+    pub retry: RetryConfig,
+    /// Connections in use at once; further requests queue.
+    pub max_connections: usize,
+    /// Larger response bodies are refused rather than buffered.
+    pub max_response_bytes: usize,
 }
 
-/// Where the key came from, for messages that must not show the key itself.
 impl ClientConfig {
     /// Resolve the configuration. `api_key`: argument, else `MOORCHEH_API_KEY`, else none (the
     /// server may have its own). `base_url`: argument, else `MEMANTO_BASE_URL`, else
@@ -89,7 +123,26 @@ impl ClientConfig {
             base_url,
             timeout,
             connect_timeout: connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            retry: RetryConfig::default(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         })
+    }
+}
+
+impl ClientConfig {
+    /// Check the tunables a caller may have changed after `resolve`.
+    pub fn check(&self) -> Result<()> {
+        if self.max_connections == 0 {
+            return Err(Error::validation("max_connections must be at least 1"));
+        }
+        if self.max_response_bytes == 0 {
+            return Err(Error::validation("max_response_bytes must be at least 1"));
+        }
+        if self.retry.max_retries > 10 {
+            return Err(Error::validation("max_retries must be between 0 and 10"));
+        }
+        Ok(())
     }
 }
 

@@ -5,6 +5,7 @@ pub mod args;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod http;
 mod memory;
 pub mod session;
 pub mod time;
@@ -15,5 +16,6 @@ pub use args::{AnswerArgs, MemoryInput, MemoryUpdate, RecallArgs, Replacement, T
 pub use client::Client;
 pub use config::{ClientConfig, Secret};
 pub use error::{Error, ErrorKind, Result};
-pub use session::Session;
+pub use http::{Call, Payload, Replay, Reply};
+pub use session::{Session, SessionPolicy};
 pub use token::{decode_session_token, SessionClaims};

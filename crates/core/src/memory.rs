@@ -8,20 +8,35 @@ use crate::args::{
     filter_params, AnswerArgs, MemoryInput, MemoryUpdate, RecallArgs, Replacement, TemporalArgs,
 };
 use crate::error::{Error, Result};
+use crate::http::{Call, Payload, Replay};
 use crate::session::Session;
 use crate::validate;
 
 impl Session {
+    async fn call_at(
+        &self,
+        method: Method,
+        path: &str,
+        replay: Replay,
+        query: &[(&str, String)],
+        payload: Payload,
+    ) -> Result<Value> {
+        let mut call = Call::new(method, path, replay).query(query);
+        call.payload = payload;
+        self.call(call).await
+    }
+
     /// `POST /api/v2/agents/{id}/remember`: content in the JSON body, the other fields as query
     /// parameters (as the 0.0.8 server reads them) and in the body (as newer servers do).
     pub async fn remember(&self, memory: &MemoryInput) -> Result<Value> {
         memory.validate()?;
         let body = memory.to_json();
-        self.call(
+        self.call_at(
             Method::POST,
             &self.agent_path("remember"),
+            Replay::Unsafe,
             &memory.legacy_query(),
-            Some(&body),
+            Payload::Json(body),
         )
         .await
     }
@@ -41,11 +56,12 @@ impl Session {
         }
         let body =
             json!({ "memories": memories.iter().map(MemoryInput::to_json).collect::<Vec<_>>() });
-        self.call(
+        self.call_at(
             Method::POST,
             &self.agent_path("batch-remember"),
+            Replay::Unsafe,
             &[],
-            Some(&body),
+            Payload::Json(body),
         )
         .await
     }
@@ -67,8 +83,14 @@ impl Session {
             q.push(("created_before", b.clone()));
         }
         filter_params(&mut q, args.limit, &args.memory_types, &args.tags)?;
-        self.call(Method::GET, &self.agent_path("recall"), &q, None)
-            .await
+        self.call_at(
+            Method::GET,
+            &self.agent_path("recall"),
+            Replay::Safe,
+            &q,
+            Payload::Empty,
+        )
+        .await
     }
 
     /// `GET /api/v2/agents/{id}/recall/as-of`: memories valid at `as_of` (ISO-8601, UTC).
@@ -82,8 +104,14 @@ impl Session {
         validate::timestamp("as_of", as_of)?;
         let mut q = vec![("query", query.to_string()), ("as_of", as_of.to_string())];
         filter_params(&mut q, args.limit, &args.memory_types, &args.tags)?;
-        self.call(Method::GET, &self.agent_path("recall/as-of"), &q, None)
-            .await
+        self.call_at(
+            Method::GET,
+            &self.agent_path("recall/as-of"),
+            Replay::Safe,
+            &q,
+            Payload::Empty,
+        )
+        .await
     }
 
     /// `GET /api/v2/agents/{id}/recall/changed-since`: memories created or changed after `since`.
@@ -91,11 +119,12 @@ impl Session {
         validate::timestamp("since", since)?;
         let mut q = vec![("since", since.to_string())];
         filter_params(&mut q, args.limit, &args.memory_types, &args.tags)?;
-        self.call(
+        self.call_at(
             Method::GET,
             &self.agent_path("recall/changed-since"),
+            Replay::Safe,
             &q,
-            None,
+            Payload::Empty,
         )
         .await
     }
@@ -105,18 +134,25 @@ impl Session {
         validate::query(query, "query")?;
         let mut q = vec![("query", query.to_string())];
         filter_params(&mut q, args.limit, &args.memory_types, &args.tags)?;
-        self.call(Method::GET, &self.agent_path("recall/current"), &q, None)
-            .await
+        self.call_at(
+            Method::GET,
+            &self.agent_path("recall/current"),
+            Replay::Safe,
+            &q,
+            Payload::Empty,
+        )
+        .await
     }
 
     /// `POST /api/v2/agents/{id}/validate/{memory_id}`.
     pub async fn validate_memory(&self, memory_id: &str) -> Result<Value> {
         validate::memory_id(memory_id)?;
-        self.call(
+        self.call_at(
             Method::POST,
             &self.agent_path(&format!("validate/{memory_id}")),
+            Replay::Unsafe,
             &[],
-            None,
+            Payload::Empty,
         )
         .await
     }
@@ -132,18 +168,25 @@ impl Session {
                 if new_id == old_memory_id {
                     return Err(Error::validation("a memory cannot supersede itself"));
                 }
-                self.call(
+                self.call_at(
                     Method::POST,
                     &path,
+                    Replay::Unsafe,
                     &[("new_memory_id", new_id.clone())],
-                    None,
+                    Payload::Empty,
                 )
                 .await
             }
             Replacement::New(memory) => {
                 memory.validate()?;
-                self.call(Method::POST, &path, &[], Some(&memory.to_json()))
-                    .await
+                self.call_at(
+                    Method::POST,
+                    &path,
+                    Replay::Unsafe,
+                    &[],
+                    Payload::Json(memory.to_json()),
+                )
+                .await
             }
         }
     }
@@ -169,11 +212,12 @@ impl Session {
         } else {
             Some(body)
         };
-        self.call(
+        self.call_at(
             Method::POST,
             &self.agent_path(&format!("contradict/{memory_id}")),
+            Replay::Safe,
             &[],
-            body.as_ref(),
+            body.map_or(Payload::Empty, Payload::Json),
         )
         .await
     }
@@ -182,11 +226,12 @@ impl Session {
     pub async fn update_memory(&self, memory_id: &str, update: &MemoryUpdate) -> Result<Value> {
         validate::memory_id(memory_id)?;
         update.validate()?;
-        self.call(
+        self.call_at(
             Method::PATCH,
             &self.agent_path(&format!("memories/{memory_id}")),
+            Replay::Safe,
             &[],
-            Some(&update.to_json()),
+            Payload::Json(update.to_json()),
         )
         .await
     }
@@ -194,11 +239,12 @@ impl Session {
     /// `DELETE /api/v2/agents/{id}/memories/{memory_id}`.
     pub async fn delete_memory(&self, memory_id: &str) -> Result<Value> {
         validate::memory_id(memory_id)?;
-        self.call(
+        self.call_at(
             Method::DELETE,
             &self.agent_path(&format!("memories/{memory_id}")),
+            Replay::Safe,
             &[],
-            None,
+            Payload::Empty,
         )
         .await
     }
@@ -226,8 +272,15 @@ impl Session {
         let bytes = tokio::fs::read(path)
             .await
             .map_err(|e| Error::validation(format!("cannot read {}: {e}", path.display())))?;
-        self.call_multipart(&self.agent_path("upload-file"), name, bytes)
-            .await
+        let path = self.agent_path("upload-file");
+        self.call_at(
+            Method::POST,
+            &path,
+            Replay::Unsafe,
+            &[],
+            Payload::File { name, bytes },
+        )
+        .await
     }
 
     /// `POST /api/v2/agents/{id}/answer`: question (and prompts) in the body, options in the query.
@@ -259,7 +312,13 @@ impl Session {
         if let Some(k) = args.kiosk_mode {
             q.push(("kiosk_mode", k.to_string()));
         }
-        self.call(Method::POST, &self.agent_path("answer"), &q, Some(&body))
-            .await
+        self.call_at(
+            Method::POST,
+            &self.agent_path("answer"),
+            Replay::Safe,
+            &q,
+            Payload::Json(body),
+        )
+        .await
     }
 }

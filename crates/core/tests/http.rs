@@ -4,7 +4,9 @@
 use std::sync::{Arc, Mutex};
 
 use jsonwebtoken::{encode, EncodingKey, Header};
-use memanto_core::{Client, ClientConfig, ErrorKind, MemoryInput, RecallArgs, Session};
+use memanto_core::{
+    Client, ClientConfig, ErrorKind, MemoryInput, RecallArgs, Session, SessionPolicy,
+};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -127,7 +129,9 @@ async fn key_on_every_request_token_only_on_memory_calls() {
     ])
     .await;
     let c = client(&url);
-    let (session, _) = Session::activate(&c, "bot", None).await.unwrap();
+    let (session, _) = Session::activate(&c, "bot", SessionPolicy::default())
+        .await
+        .unwrap();
     session
         .recall(&RecallArgs {
             query: "hi".into(),
@@ -187,7 +191,7 @@ async fn replacement_token_header_is_adopted_newest_expiry_wins() {
         response("200 OK", &[], ok),
     ])
     .await;
-    let s = Session::from_token(client(&url), None, &old).unwrap();
+    let s = Session::from_token(client(&url), None, &old, SessionPolicy::default()).unwrap();
     let m = MemoryInput {
         content: "x".into(),
         ..Default::default()
@@ -215,7 +219,7 @@ async fn deactivate_forgets_the_token() {
         r#"{"session_id":"s","agent_id":"bot"}"#,
     )])
     .await;
-    let s = Session::from_token(client(&url), None, &tok).unwrap();
+    let s = Session::from_token(client(&url), None, &tok, SessionPolicy::default()).unwrap();
     s.deactivate().await.unwrap();
     let e = s
         .recall(&RecallArgs {
@@ -241,7 +245,7 @@ async fn error_messages_never_carry_the_key_or_token() {
     let tok = token("bot", "2099-01-01T00:00:00");
     let echo = format!(r#"{{"detail":"bad key mk_test_key and token {tok}"}}"#);
     let (url, _) = scripted(vec![response("401 Unauthorized", &[], &echo)]).await;
-    let s = Session::from_token(client(&url), None, &tok).unwrap();
+    let s = Session::from_token(client(&url), None, &tok, SessionPolicy::default()).unwrap();
     let e = s
         .recall(&RecallArgs {
             query: "x".into(),
@@ -264,6 +268,7 @@ async fn connection_refused_is_a_connection_error_without_the_url_query() {
         client(&format!("http://127.0.0.1:{port}")),
         None,
         &token("bot", "2099-01-01T00:00:00"),
+        SessionPolicy::default(),
     )
     .unwrap();
     let e = s

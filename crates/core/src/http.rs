@@ -1,0 +1,413 @@
+//! The transport: one reqwest client shared by every call, with the API key header, a bound on
+//! connections in use (callers queue rather than fail), retries with backoff and jitter that
+//! obey `Retry-After`, a cap on response size, the server clock offset, and request logging
+//! (method, path, status, attempt, elapsed ms; never headers, bodies or query strings).
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, DATE, RETRY_AFTER};
+use reqwest::Method;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::config::{ClientConfig, Secret};
+use crate::error::{self, Error, ErrorKind, Result};
+
+/// Header carrying the session JWT on memory calls (and, on newer servers, renewed tokens in
+/// responses).
+pub const SESSION_TOKEN_HEADER: &str = "x-session-token";
+/// Log target: Python sees these records under the `memanto_client` logger.
+pub const LOG_TARGET: &str = "memanto_client";
+
+/// Whether a request may be sent again after it may have reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// Reads and idempotent writes: retried after timeouts' cousins (resets, 5xx).
+    Safe,
+    /// Writes whose repetition would duplicate an effect (remember, extend, supersede, ...):
+    /// retried only when the request provably never reached the server (connect errors), or
+    /// the server said it did not process it (408, 429).
+    Unsafe,
+}
+
+/// What to send.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    Empty,
+    Json(Value),
+    File { name: String, bytes: Vec<u8> },
+}
+
+/// One API call.
+#[derive(Debug, Clone)]
+pub struct Call<'a> {
+    pub method: Method,
+    pub path: &'a str,
+    pub query: &'a [(&'a str, String)],
+    pub payload: Payload,
+    pub replay: Replay,
+}
+
+impl<'a> Call<'a> {
+    pub fn new(method: Method, path: &'a str, replay: Replay) -> Self {
+        Call {
+            method,
+            path,
+            query: &[],
+            payload: Payload::Empty,
+            replay,
+        }
+    }
+    pub fn query(mut self, query: &'a [(&'a str, String)]) -> Self {
+        self.query = query;
+        self
+    }
+    pub fn json(mut self, body: Value) -> Self {
+        self.payload = Payload::Json(body);
+        self
+    }
+}
+
+/// The outcome of one call: the JSON body or the mapped error, plus the replacement session
+/// token when the server sent one in an `X-Session-Token` response header (on success or error).
+#[derive(Debug)]
+pub struct Reply {
+    pub result: Result<Value>,
+    pub session_token: Option<Secret>,
+}
+
+pub struct Transport {
+    http: reqwest::Client,
+    config: ClientConfig,
+    auth: Option<HeaderValue>,
+    permits: Semaphore,
+    /// Server clock minus local clock, in milliseconds, from the last `Date` header.
+    skew_ms: AtomicI64,
+}
+
+enum Attempt {
+    Done(Reply),
+    Retry {
+        error: Error,
+        wait: Option<Duration>,
+    },
+}
+
+impl Transport {
+    pub fn new(config: ClientConfig) -> Result<Self> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("memanto-client/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(config.max_connections);
+        if let Some(t) = config.timeout {
+            builder = builder.timeout(t);
+        }
+        let http = builder.build().map_err(|e| {
+            Error::new(
+                ErrorKind::Connection,
+                format!("could not build the HTTP client: {e}"),
+            )
+        })?;
+        let auth = match &config.api_key {
+            Some(k) => {
+                let mut v =
+                    HeaderValue::from_str(&format!("Bearer {}", k.expose())).map_err(|_| {
+                        Error::validation(
+                            "The API key contains characters not allowed in an HTTP header",
+                        )
+                    })?;
+                v.set_sensitive(true);
+                Some(v)
+            }
+            None => None,
+        };
+        let permits = Semaphore::new(config.max_connections);
+        Ok(Transport {
+            http,
+            config,
+            auth,
+            permits,
+            skew_ms: AtomicI64::new(0),
+        })
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The server's current time, estimated from the last `Date` header it sent.
+    pub fn server_now(&self) -> DateTime<Utc> {
+        Utc::now() + chrono::Duration::milliseconds(self.skew_ms.load(Ordering::Relaxed))
+    }
+
+    fn secrets<'a>(&'a self, token: Option<&'a Secret>) -> Vec<&'a str> {
+        let mut v = Vec::with_capacity(2);
+        if let Some(k) = &self.config.api_key {
+            v.push(k.expose());
+        }
+        if let Some(t) = token {
+            v.push(t.expose());
+        }
+        v
+    }
+
+    fn build(&self, call: &Call<'_>, token: Option<&Secret>) -> Result<reqwest::RequestBuilder> {
+        let url = format!("{}{}", self.config.base_url, call.path);
+        let mut headers = HeaderMap::with_capacity(3);
+        if let Some(auth) = &self.auth {
+            headers.insert(AUTHORIZATION, auth.clone());
+        }
+        if let Some(t) = token {
+            let mut v = HeaderValue::from_str(t.expose()).map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidSessionToken,
+                    "The session token contains characters not allowed in an HTTP header; activate the agent again.",
+                )
+            })?;
+            v.set_sensitive(true);
+            headers.insert(SESSION_TOKEN_HEADER, v);
+        }
+        let mut req = self
+            .http
+            .request(call.method.clone(), &url)
+            .headers(headers);
+        if !call.query.is_empty() {
+            req = req.query(call.query);
+        }
+        Ok(match &call.payload {
+            Payload::Empty => req,
+            Payload::Json(v) => req.json(v),
+            Payload::File { name, bytes } => {
+                let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone());
+                req.multipart(reqwest::multipart::Form::new().part("file", part))
+            }
+        })
+    }
+
+    /// Send `call`, retrying as its `Replay` allows. Errors before any response arrived are
+    /// `Err`; once a final response is in, its outcome is in `Reply::result`.
+    pub async fn send(&self, call: &Call<'_>, token: Option<&Secret>) -> Result<Reply> {
+        let mut backoff = backon::BackoffBuilder::build(
+            backon::ExponentialBuilder::default()
+                .with_min_delay(self.config.retry.initial_backoff)
+                .with_max_delay(self.config.retry.max_backoff)
+                .with_jitter()
+                .with_max_times(self.config.retry.max_retries as usize),
+        );
+        let mut attempt: u32 = 1;
+        loop {
+            let started = Instant::now();
+            let outcome = self.attempt(call, token).await;
+            let elapsed_ms = started.elapsed().as_millis();
+            match outcome {
+                Ok(Attempt::Done(reply)) => {
+                    let status = match &reply.result {
+                        Ok(_) => "ok".to_string(),
+                        Err(e) => e
+                            .status_code
+                            .map_or_else(|| "error".into(), |s| s.to_string()),
+                    };
+                    log::debug!(target: LOG_TARGET, "{} {} -> {status} (attempt {attempt}, {elapsed_ms} ms)", call.method, call.path);
+                    return Ok(reply);
+                }
+                Ok(Attempt::Retry { error, wait }) => {
+                    let Some(delay) = backoff.next() else {
+                        log::debug!(target: LOG_TARGET, "{} {} -> {} (attempt {attempt}, {elapsed_ms} ms, giving up)", call.method, call.path, describe(&error));
+                        return match error.status_code {
+                            Some(_) => Ok(Reply {
+                                result: Err(error),
+                                session_token: None,
+                            }),
+                            None => Err(error),
+                        };
+                    };
+                    let delay = wait.unwrap_or(delay);
+                    log::info!(
+                        target: LOG_TARGET,
+                        "{} {} -> {} (attempt {attempt}, {elapsed_ms} ms); retrying in {} ms",
+                        call.method, call.path, describe(&error), delay.as_millis()
+                    );
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    log::debug!(target: LOG_TARGET, "{} {} -> {} (attempt {attempt}, {elapsed_ms} ms)", call.method, call.path, describe(&e));
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, call: &Call<'_>, token: Option<&Secret>) -> Result<Attempt> {
+        let req = self.build(call, token)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::new(ErrorKind::Connection, "the client was closed"))?;
+        let secrets = self.secrets(token);
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                // Connect failures provably never reached the server: safe to retry any call.
+                let retry = !e.is_timeout() && (e.is_connect() || call.replay == Replay::Safe);
+                let error = error::from_transport(e, &secrets);
+                return if retry {
+                    Ok(Attempt::Retry { error, wait: None })
+                } else {
+                    Err(error)
+                };
+            }
+        };
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        if let Some(date) = header(DATE.as_str()).and_then(|d| httpdate::parse_http_date(&d).ok()) {
+            let server: DateTime<Utc> = date.into();
+            // Date has whole seconds: add half a second to centre the estimate.
+            let skew = server - Utc::now() + chrono::Duration::milliseconds(500);
+            self.skew_ms
+                .store(skew.num_milliseconds(), Ordering::Relaxed);
+        }
+        let retry_after = header(RETRY_AFTER.as_str()).and_then(|v| parse_retry_after(&v));
+        let session_token = header(SESSION_TOKEN_HEADER)
+            .filter(|s| !s.is_empty())
+            .map(Secret::new);
+        let content_type = header(CONTENT_TYPE.as_str());
+        let bytes = match self.read_body(resp).await {
+            Ok(b) => b,
+            Err(e) => {
+                return if call.replay == Replay::Safe && e.kind == ErrorKind::Connection {
+                    Ok(Attempt::Retry {
+                        error: e,
+                        wait: None,
+                    })
+                } else {
+                    Err(e)
+                }
+            }
+        };
+        if !(200..300).contains(&status) {
+            let err = error::from_response(
+                status,
+                &bytes,
+                content_type.as_deref(),
+                retry_after,
+                &secrets,
+            );
+            let retryable = matches!(status, 408 | 429)
+                || (status >= 500 && call.replay == Replay::Safe && err.kind == ErrorKind::Server);
+            if retryable {
+                let wait = retry_after
+                    .map(|s| Duration::from_secs_f64(s).min(self.config.retry.max_retry_after));
+                return Ok(Attempt::Retry { error: err, wait });
+            }
+            return Ok(Attempt::Done(Reply {
+                result: Err(err),
+                session_token,
+            }));
+        }
+        let result = if bytes.is_empty() {
+            Ok(Value::Null)
+        } else {
+            serde_json::from_slice(&bytes).map_err(|e| {
+                let ct = content_type.as_deref().unwrap_or("no content type");
+                let mut err = Error::new(
+                    ErrorKind::Server,
+                    format!(
+                        "The server answered HTTP {status} with a body that is not JSON ({ct}; {e}): {}. \
+                         Check that base_url points at a Memanto server.",
+                        error::redact(&error::snippet(&String::from_utf8_lossy(&bytes)), &secrets)
+                    ),
+                );
+                err.status_code = Some(status);
+                err
+            })
+        };
+        Ok(Attempt::Done(Reply {
+            result,
+            session_token,
+        }))
+    }
+
+    async fn read_body(&self, mut resp: reqwest::Response) -> Result<Vec<u8>> {
+        let max = self.config.max_response_bytes;
+        let too_big = || {
+            Error::new(
+                ErrorKind::Server,
+                format!(
+                    "The response body is larger than max_response_bytes ({max} bytes) and was refused; \
+                     raise max_response_bytes=... if such a response is expected."
+                ),
+            )
+        };
+        if resp.content_length().is_some_and(|n| n > max as u64) {
+            return Err(too_big());
+        }
+        let mut buf = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if buf.len() + chunk.len() > max {
+                        return Err(too_big());
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok(buf),
+                Err(e) => return Err(error::from_transport(e, &self.secrets(None))),
+            }
+        }
+    }
+}
+
+fn describe(e: &Error) -> String {
+    match e.status_code {
+        Some(s) => s.to_string(),
+        None => format!("{:?}", e.kind),
+    }
+}
+
+/// `Retry-After` as whole seconds (rounded up): delta-seconds or an HTTP date. Garbage,
+/// negative or non-finite values give None (the caller falls back to backoff).
+pub fn parse_retry_after(value: &str) -> Option<f64> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| secs.ceil());
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    let secs = when
+        .duration_since(SystemTime::now())
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    Some(secs.ceil())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("7"), Some(7.0));
+        assert_eq!(parse_retry_after(" 1.2 "), Some(2.0));
+        assert_eq!(parse_retry_after("999999999"), Some(999_999_999.0));
+        assert_eq!(parse_retry_after("-3"), None);
+        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("1e400"), None);
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(0.0)
+        );
+        let future = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        let s = parse_retry_after(&future).unwrap();
+        assert!((29.0..=31.0).contains(&s), "{s}");
+    }
+}

@@ -1,0 +1,159 @@
+"""Retries, backoff, Retry-After, timeouts, the connection bound, and response limits, against
+a fault-injecting server over loopback."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from email.utils import formatdate
+
+import pytest
+
+from conftest import make_jwt
+from faults import FaultServer, Scripted
+from memanto_client import APITimeoutError, Client, LocalServer, RateLimitError, ServerError
+
+JSON = {"Content-Type": "application/json"}
+AGENTS = Scripted(200, '{"agents":[],"count":0}')
+
+
+def _session(url: str, **kw):
+    token = make_jwt({"agent_id": "bot", "expires_at": "2099-01-01T00:00:00"})
+    return Client(api_key="k", base_url=url, **kw).session_from_token(token)
+
+
+def test_5xx_on_a_read_is_retried() -> None:
+    with FaultServer([Scripted(503, '{"detail":"busy"}'), Scripted(502, "<html>bad gateway</html>", {"Content-Type": "text/html"}), AGENTS]) as fs:
+        Client(api_key="k", base_url=fs.url).agents.list()
+        assert len(fs.requests) == 3
+
+
+def test_retries_are_bounded() -> None:
+    with FaultServer([Scripted(503, '{"detail":"busy"}')]) as fs:
+        with pytest.raises(ServerError) as err:
+            Client(api_key="k", base_url=fs.url, max_retries=1).agents.list()
+        assert err.value.status_code == 503
+        assert len(fs.requests) == 2
+
+
+def test_5xx_on_remember_is_not_replayed() -> None:
+    with FaultServer([Scripted(500, '{"detail":"oops"}'), Scripted(200, '{"memory_id":"m"}')]) as fs:
+        with pytest.raises(ServerError):
+            _session(fs.url).remember("must not be stored twice")
+        assert len(fs.requests) == 1
+
+
+def test_reset_after_sending_is_not_replayed_for_writes_but_is_for_reads() -> None:
+    with FaultServer([Scripted(reset=True), Scripted(200, '{"memory_id":"m"}')]) as fs:
+        with pytest.raises(Exception):
+            _session(fs.url).remember("once")
+        assert len(fs.requests) == 1
+    with FaultServer([Scripted(reset=True), Scripted(200, '{"memories":[],"count":0}')]) as fs:
+        assert _session(fs.url).recall("q").count == 0
+        assert len(fs.requests) == 2
+
+
+def test_429_is_retried_even_for_writes_and_obeys_retry_after() -> None:
+    limited = Scripted(429, '{"detail":"slow down"}', {**JSON, "Retry-After": "1"})
+    with FaultServer([limited, Scripted(200, '{"memory_id":"m1"}')]) as fs:
+        start = time.monotonic()
+        assert _session(fs.url).remember("x").memory_id == "m1"
+        waited = time.monotonic() - start
+        assert len(fs.requests) == 2
+        assert 0.95 <= waited < 3
+
+
+def test_retry_after_as_http_date() -> None:
+    when = formatdate(time.time() + 2, usegmt=True)
+    with FaultServer([Scripted(429, "{}", {**JSON, "Retry-After": when}), AGENTS]) as fs:
+        start = time.monotonic()
+        Client(api_key="k", base_url=fs.url).agents.list()
+        assert 0.9 <= time.monotonic() - start < 4  # rounded up, whole seconds
+
+
+def test_huge_retry_after_is_capped_and_reported() -> None:
+    with FaultServer([Scripted(429, "{}", {**JSON, "Retry-After": "999999999"})]) as fs:
+        start = time.monotonic()
+        with pytest.raises(RateLimitError) as err:
+            Client(api_key="k", base_url=fs.url, max_retries=1, max_retry_after=0.5).agents.list()
+        assert time.monotonic() - start < 3
+        assert err.value.retry_after == 999999999.0
+        assert len(fs.requests) == 2
+
+
+def test_garbage_retry_after_falls_back_to_backoff() -> None:
+    with FaultServer([Scripted(429, "{}", {**JSON, "Retry-After": "soon-ish"}), AGENTS]) as fs:
+        start = time.monotonic()
+        Client(api_key="k", base_url=fs.url).agents.list()
+        assert time.monotonic() - start < 2.5
+        assert len(fs.requests) == 2
+
+
+def test_silent_server_times_out_within_the_configured_time() -> None:
+    with FaultServer([Scripted(200, "{}", delay=10)]) as fs:
+        start = time.monotonic()
+        with pytest.raises(APITimeoutError):
+            _session(fs.url, timeout=0.5).recall("q")  # a read: still not replayed after a timeout
+        assert time.monotonic() - start < 1.5
+        assert len(fs.requests) == 1
+
+
+def test_timeout_none_must_be_explicit() -> None:
+    assert Client(api_key="k", base_url="http://127.0.0.1:9").timeout == 60.0
+    assert Client(api_key="k", base_url="http://127.0.0.1:9", timeout=None).timeout is None
+
+
+def test_pool_queues_callers_instead_of_failing(server: LocalServer) -> None:
+    client = server.client(max_connections=10)
+    agent = client.agents.create("pool-queue")
+    with agent.activate() as session:
+        session.remember("queueing works")
+        with ThreadPoolExecutor(50) as pool:
+            counts = list(pool.map(lambda _: session.recall("queueing").count, range(200)))
+    assert counts == [1] * 200
+    agent.delete()
+
+
+def test_idle_connection_closed_by_server_is_not_an_error() -> None:
+    with FaultServer([AGENTS], idle_timeout=0.2) as fs:
+        client = Client(api_key="k", base_url=fs.url, max_retries=0)
+        client.agents.list()
+        time.sleep(0.6)  # the server drops the kept-alive connection meanwhile
+        client.agents.list()
+        assert len(fs.requests) == 2
+
+
+def test_oversize_body_is_refused() -> None:
+    big = '{"agents":[],"pad":"' + "x" * 2_000_000 + '"}'
+    with FaultServer([Scripted(200, big)]) as fs:
+        with pytest.raises(ServerError, match="max_response_bytes"):
+            Client(api_key="k", base_url=fs.url, max_response_bytes=1_000_000).agents.list()
+        Client(api_key="k", base_url=fs.url).agents.list()  # the default allows it
+
+
+def test_requests_and_retries_are_logged(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="memanto_client")
+    with FaultServer([Scripted(503, "{}"), AGENTS]) as fs:
+        Client(api_key="mk_log_secret", base_url=fs.url).agents.list()
+    records = [r for r in caplog.records if r.name == "memanto_client"]
+    messages = [r.getMessage() for r in records]
+    assert any("GET /api/v2/agents -> 503 (attempt 1" in m and "retrying in" in m for m in messages), messages
+    assert any("GET /api/v2/agents -> ok (attempt 2" in m and " ms)" in m for m in messages), messages
+    assert not any("mk_log_secret" in m for m in messages)
+
+
+def test_quiet_by_default() -> None:
+    script = (
+        "from memanto_client import LocalServer\n"
+        "with LocalServer() as s:\n"
+        "    c = s.client()\n"
+        "    a = c.agents.create('quiet')\n"
+        "    with a.activate() as x:\n"
+        "        x.remember('hi'); x.recall('hi')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "" and out.stderr == ""
