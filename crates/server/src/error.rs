@@ -64,6 +64,14 @@ impl ApiError {
         )
     }
 
+    pub fn memory_not_found(agent_id: &str, memory_id: &str) -> Self {
+        Self::memanto(
+            StatusCode::NOT_FOUND,
+            "MemoryNotFound",
+            format!("Memory '{memory_id}' was not found for agent '{agent_id}'"),
+        )
+    }
+
     pub fn invalid_token(reason: impl std::fmt::Display) -> Self {
         Self::memanto(
             StatusCode::UNAUTHORIZED,

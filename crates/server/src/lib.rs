@@ -5,6 +5,7 @@
 //! [`AppState`] (useful with `tower::ServiceExt::oneshot`).
 
 mod auth;
+mod chunk;
 mod config;
 mod db;
 mod error;

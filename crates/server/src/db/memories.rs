@@ -1,10 +1,18 @@
-//! Memory rows, their tags, and ranked full-text search.
+//! Memory rows: insert, read, update, delete, and the tag side table.
 
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, params_from_iter, Connection, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
-use crate::error::ApiResult;
-use crate::model::MemoryRow;
+use crate::error::{ApiError, ApiResult};
+use crate::model::{MemoryRow, Trust};
+
+/// The columns [`from_row`] reads, for a query over `memories m`.
+pub const COLUMNS: &str = "m.id, m.agent_id, m.type, m.title, m.content, m.tags_json,
+    m.confidence, m.source, m.provenance, m.created_at, m.updated_at, m.status,
+    m.validation_count, m.validated_at, m.superseded_by, m.supersedes, m.superseded_at,
+    m.contradiction_detected, m.contradiction_reason, m.contradicting_memory_id";
+
+/// How many columns [`COLUMNS`] has (extra selected columns follow).
+pub const N_COLUMNS: usize = 20;
 
 /// A validated memory to store.
 #[derive(Debug, Clone)]
@@ -18,69 +26,9 @@ pub struct NewMemory {
     pub provenance: String,
 }
 
-/// Stores all `items` in one transaction (all or nothing); returns their new ids.
-pub fn insert_all(
-    conn: &mut Connection,
-    agent_id: &str,
-    session_id: &str,
-    created_at: &str,
-    items: &[NewMemory],
-) -> ApiResult<Vec<String>> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let mut ids = Vec::with_capacity(items.len());
-    {
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO memories(id, agent_id, session_id, type, title, content, tags, tags_json,
-                                  confidence, source, provenance, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
-        )?;
-        let mut insert_tag = tx
-            .prepare_cached("INSERT OR IGNORE INTO memory_tags(memory_seq, tag) VALUES (?1, ?2)")?;
-        for m in items {
-            let id = uuid::Uuid::new_v4().to_string();
-            let tags_json = serde_json::to_string(&m.tags).unwrap_or_else(|_| "[]".to_owned());
-            insert.execute(params![
-                id,
-                agent_id,
-                session_id,
-                m.mtype,
-                m.title,
-                m.content,
-                m.tags.join(" "),
-                tags_json,
-                m.confidence,
-                m.source,
-                m.provenance,
-                created_at,
-            ])?;
-            let seq = tx.last_insert_rowid();
-            for tag in &m.tags {
-                insert_tag.execute(params![seq, tag])?;
-            }
-            ids.push(id);
-        }
-    }
-    tx.commit()?;
-    Ok(ids)
-}
-
-/// What to search for; every filter is applied in SQL before the limit.
-#[derive(Debug, Clone, Default)]
-pub struct SearchQuery {
-    pub agent_id: String,
-    /// FTS5 MATCH expression (see `search::match_expression`).
-    pub fts: String,
-    pub limit: i64,
-    pub min_similarity: Option<f64>,
-    pub created_after: Option<String>,
-    pub created_before: Option<String>,
-    pub types: Vec<String>,
-    pub tags: Vec<String>,
-}
-
-fn from_row(r: &Row<'_>) -> rusqlite::Result<MemoryRow> {
+/// Reads the [`COLUMNS`] of a row (without a score).
+pub fn from_row(r: &Row<'_>) -> rusqlite::Result<MemoryRow> {
     let tags_json: String = r.get(5)?;
-    let x: f64 = r.get(11)?;
     Ok(MemoryRow {
         id: r.get(0)?,
         agent_id: r.get(1)?,
@@ -93,65 +41,164 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<MemoryRow> {
         provenance: r.get(8)?,
         created_at: r.get(9)?,
         updated_at: r.get(10)?,
-        score: Some(crate::search::similarity(x)),
+        trust: Trust {
+            status: r.get(11)?,
+            validation_count: r.get(12)?,
+            validated_at: r.get(13)?,
+            superseded_by: r.get(14)?,
+            supersedes: r.get(15)?,
+            superseded_at: r.get(16)?,
+            contradiction_detected: r.get(17)?,
+            contradiction_reason: r.get(18)?,
+            contradicting_memory_id: r.get(19)?,
+        },
+        score: None,
     })
 }
 
-fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("?{i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+fn tags_json(tags: &[String]) -> String {
+    serde_json::to_string(tags).unwrap_or_else(|_| "[]".to_owned())
 }
 
-/// Ranked search, best first.
-pub fn search(conn: &Connection, q: &SearchQuery) -> ApiResult<Vec<MemoryRow>> {
-    let mut args: Vec<SqlValue> = vec![q.fts.clone().into(), q.agent_id.clone().into()];
-    let mut filters = String::new();
-    if !q.types.is_empty() {
-        filters += &format!(
-            " AND m.type IN ({})",
-            placeholders(args.len() + 1, q.types.len())
-        );
-        args.extend(q.types.iter().cloned().map(SqlValue::from));
+/// Replaces the tag rows of the memory `seq`.
+fn set_tags(tx: &Transaction<'_>, seq: i64, tags: &[String]) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM memory_tags WHERE memory_seq = ?1")?
+        .execute([seq])?;
+    let mut insert =
+        tx.prepare_cached("INSERT OR IGNORE INTO memory_tags(memory_seq, tag) VALUES (?1, ?2)")?;
+    for tag in tags {
+        insert.execute(params![seq, tag])?;
     }
-    if let Some(after) = &q.created_after {
-        args.push(after.clone().into());
-        filters += &format!(" AND m.created_at >= ?{}", args.len());
-    }
-    if let Some(before) = &q.created_before {
-        args.push(before.clone().into());
-        filters += &format!(" AND m.created_at <= ?{}", args.len());
-    }
-    if !q.tags.is_empty() {
-        let list = placeholders(args.len() + 1, q.tags.len());
-        args.extend(q.tags.iter().cloned().map(SqlValue::from));
-        args.push((q.tags.len() as i64).into());
-        filters += &format!(
-            " AND (SELECT COUNT(*) FROM memory_tags t WHERE t.memory_seq = m.seq
-                   AND t.tag IN ({list})) = ?{}",
-            args.len()
-        );
-    }
-    if let Some(min) = q.min_similarity {
-        args.push(min.into());
-        filters += &format!(" AND r.x / (1.0 + r.x) >= ?{}", args.len());
-    }
-    args.push(q.limit.into());
-    let sql = format!(
-        "SELECT m.id, m.agent_id, m.type, m.title, m.content, m.tags_json, m.confidence,
-                m.source, m.provenance, m.created_at, m.updated_at, r.x
-         FROM (SELECT rowid AS seq, memanto_rank(memories_fts) AS x
-               FROM memories_fts WHERE memories_fts MATCH ?1) AS r
-         JOIN memories m ON m.seq = r.seq
-         WHERE m.agent_id = ?2{filters}
-         ORDER BY r.x DESC, m.seq DESC
-         LIMIT ?{}",
-        args.len()
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(params_from_iter(args), from_row)?
+    Ok(())
+}
+
+/// Stores one memory inside `tx`; returns its new id.
+pub fn insert(
+    tx: &Transaction<'_>,
+    agent_id: &str,
+    session_id: &str,
+    created_at: &str,
+    m: &NewMemory,
+) -> rusqlite::Result<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    tx.prepare_cached(
+        "INSERT INTO memories(id, agent_id, session_id, type, title, content, tags, tags_json,
+                              confidence, source, provenance, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+    )?
+    .execute(params![
+        id,
+        agent_id,
+        session_id,
+        m.mtype,
+        m.title,
+        m.content,
+        m.tags.join(" "),
+        tags_json(&m.tags),
+        m.confidence,
+        m.source,
+        m.provenance,
+        created_at,
+    ])?;
+    set_tags(tx, tx.last_insert_rowid(), &m.tags)?;
+    Ok(id)
+}
+
+/// Stores all `items` in one transaction (all or nothing); returns their new ids.
+pub fn insert_all(
+    conn: &mut Connection,
+    agent_id: &str,
+    session_id: &str,
+    created_at: &str,
+    items: &[NewMemory],
+) -> ApiResult<Vec<String>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let ids = items
+        .iter()
+        .map(|m| insert(&tx, agent_id, session_id, created_at, m))
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    tx.commit()?;
+    Ok(ids)
+}
+
+/// One memory of `agent_id`.
+pub fn get(conn: &Connection, agent_id: &str, id: &str) -> ApiResult<Option<MemoryRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM memories m WHERE m.agent_id = ?1 AND m.id = ?2");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([agent_id, id], from_row)
+        .optional()?)
+}
+
+/// Like [`get`] but 404 `MemoryNotFound` when absent.
+pub fn require(conn: &Connection, agent_id: &str, id: &str) -> ApiResult<MemoryRow> {
+    get(conn, agent_id, id)?.ok_or_else(|| ApiError::memory_not_found(agent_id, id))
+}
+
+/// New values for some fields of a memory (`None` = unchanged).
+#[derive(Debug, Clone, Default)]
+pub struct MemoryPatch {
+    pub mtype: Option<String>,
+    pub title: Option<String>,
+    pub content: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub confidence: Option<f64>,
+    pub source: Option<String>,
+    pub provenance: Option<String>,
+}
+
+/// Applies `patch` (the full-text index follows through the update trigger) and sets
+/// `updated_at`. A `title` of `Some("")` means "the default title of the content".
+pub fn update(
+    conn: &mut Connection,
+    agent_id: &str,
+    id: &str,
+    patch: &MemoryPatch,
+    now: &str,
+) -> ApiResult<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let old = require(&tx, agent_id, id)?;
+    let content = patch.content.as_ref().unwrap_or(&old.content);
+    let title = match &patch.title {
+        Some(t) if t.trim().is_empty() => crate::model::default_title(content.trim()),
+        Some(t) => t.clone(),
+        None => old.title.clone(),
+    };
+    let tags = patch.tags.as_ref().unwrap_or(&old.tags);
+    let seq: i64 = tx.query_row(
+        "UPDATE memories SET type = ?3, title = ?4, content = ?5, tags = ?6, tags_json = ?7,
+                confidence = ?8, source = ?9, provenance = ?10, updated_at = ?11
+         WHERE agent_id = ?1 AND id = ?2 RETURNING seq",
+        params![
+            agent_id,
+            id,
+            patch.mtype.as_ref().unwrap_or(&old.mtype),
+            title,
+            content,
+            tags.join(" "),
+            tags_json(tags),
+            patch.confidence.unwrap_or(old.confidence),
+            patch.source.as_ref().unwrap_or(&old.source),
+            patch.provenance.as_ref().unwrap_or(&old.provenance),
+            now,
+        ],
+        |r| r.get(0),
+    )?;
+    if patch.tags.is_some() {
+        set_tags(&tx, seq, tags)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Deletes a memory with its index and tag rows (404 when absent).
+pub fn delete(conn: &Connection, agent_id: &str, id: &str) -> ApiResult<()> {
+    let n = conn.execute(
+        "DELETE FROM memories WHERE agent_id = ?1 AND id = ?2",
+        [agent_id, id],
+    )?;
+    if n == 0 {
+        return Err(ApiError::memory_not_found(agent_id, id));
+    }
+    Ok(())
 }

@@ -1,10 +1,13 @@
 //! SQLite storage: a small connection pool (one writer behind a mutex plus a few
-//! `query_only` readers; WAL mode lets them run concurrently), the schema, and `meta`.
+//! `query_only` readers; WAL mode lets them run concurrently) and the `meta` table.
 
 pub mod agents;
 pub mod memories;
+pub mod query;
 mod rank;
+mod schema;
 pub mod sessions;
+pub mod trust;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,80 +19,6 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::error::ServerError;
 
 const READERS: usize = 4;
-const SCHEMA_VERSION: i64 = 1;
-
-const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS agents (
-    agent_id      TEXT PRIMARY KEY,
-    pattern       TEXT NOT NULL,
-    description   TEXT,
-    metadata      TEXT,
-    created_at    TEXT NOT NULL,
-    last_session  TEXT,
-    session_count INTEGER NOT NULL DEFAULT 0,
-    status        TEXT NOT NULL DEFAULT 'ready'
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    session_id TEXT PRIMARY KEY,
-    agent_id   TEXT NOT NULL,
-    pattern    TEXT,
-    started_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL,
-    status     TEXT NOT NULL,
-    ended_at   TEXT
-);
-CREATE INDEX IF NOT EXISTS sessions_by_agent ON sessions(agent_id, started_at);
-CREATE TABLE IF NOT EXISTS memories (
-    seq        INTEGER PRIMARY KEY,
-    id         TEXT NOT NULL UNIQUE,
-    agent_id   TEXT NOT NULL,
-    session_id TEXT,
-    type       TEXT NOT NULL,
-    title      TEXT NOT NULL,
-    content    TEXT NOT NULL,
-    tags       TEXT NOT NULL,
-    tags_json  TEXT NOT NULL,
-    confidence REAL NOT NULL,
-    source     TEXT NOT NULL,
-    provenance TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS memories_by_agent ON memories(agent_id, created_at);
-CREATE INDEX IF NOT EXISTS memories_by_agent_type ON memories(agent_id, type);
-CREATE INDEX IF NOT EXISTS memories_by_session ON memories(session_id);
-CREATE TABLE IF NOT EXISTS memory_tags (
-    memory_seq INTEGER NOT NULL,
-    tag        TEXT NOT NULL,
-    PRIMARY KEY (memory_seq, tag)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS memory_tags_by_tag ON memory_tags(tag, memory_seq);
-CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(
-    title, content, tags,
-    content='memories', content_rowid='seq',
-    tokenize='porter unicode61'
-);
-CREATE TRIGGER IF NOT EXISTS memories_fts_insert AFTER INSERT ON memories BEGIN
-    INSERT INTO memories_fts(rowid, title, content, tags)
-    VALUES (new.seq, new.title, new.content, new.tags);
-END;
-CREATE TRIGGER IF NOT EXISTS memories_fts_delete AFTER DELETE ON memories BEGIN
-    INSERT INTO memories_fts(memories_fts, rowid, title, content, tags)
-    VALUES ('delete', old.seq, old.title, old.content, old.tags);
-    DELETE FROM memory_tags WHERE memory_seq = old.seq;
-END;
-CREATE TRIGGER IF NOT EXISTS memories_fts_update AFTER UPDATE ON memories BEGIN
-    INSERT INTO memories_fts(memories_fts, rowid, title, content, tags)
-    VALUES ('delete', old.seq, old.title, old.content, old.tags);
-    INSERT INTO memories_fts(rowid, title, content, tags)
-    VALUES (new.seq, new.title, new.content, new.tags);
-END;
-"#;
-
 /// The connection pool.
 pub struct Db {
     writer: Mutex<Connection>,
@@ -118,9 +47,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 impl Db {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub fn open(path: &Path) -> Result<Db, ServerError> {
-        let writer = Connection::open(path)?;
+        let mut writer = Connection::open(path)?;
         configure(&writer)?;
-        migrate(&writer)?;
+        schema::migrate(&mut writer)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let conn = Connection::open(path)?;
@@ -155,15 +84,6 @@ impl Db {
             .unwrap_or_else(|e| e.into_inner());
         f(&conn)
     }
-}
-
-fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(SCHEMA)?;
-    let version: Option<String> = meta_get(conn, "schema_version")?;
-    if version.is_none() {
-        meta_set(conn, "schema_version", &SCHEMA_VERSION.to_string())?;
-    }
-    Ok(())
 }
 
 pub fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {

@@ -5,6 +5,9 @@ use serde_json::{json, Value};
 
 use crate::time;
 
+mod memory;
+pub use memory::{MemoryRow, Trust};
+
 pub const MEMORY_TYPES: [&str; 13] = [
     "fact",
     "preference",
@@ -143,68 +146,6 @@ impl SessionRow {
             "pattern": self.pattern,
             "status": self.effective_status(now),
             "metadata": Value::Null,
-        })
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct MemoryRow {
-    pub id: String,
-    pub agent_id: String,
-    pub mtype: String,
-    pub title: String,
-    pub content: String,
-    pub tags: Vec<String>,
-    pub confidence: f64,
-    pub source: String,
-    pub provenance: String,
-    pub created_at: String,
-    pub updated_at: String,
-    pub score: Option<f64>,
-}
-
-impl MemoryRow {
-    /// The stored "card": `[TYPE] title\n\ncontent` plus `\n\nTags: a, b` when tagged.
-    pub fn text(&self) -> String {
-        let mut text = format!(
-            "[{}] {}\n\n{}",
-            self.mtype.to_uppercase(),
-            self.title,
-            self.content
-        );
-        if !self.tags.is_empty() {
-            text.push_str("\n\nTags: ");
-            text.push_str(&self.tags.join(", "));
-        }
-        text
-    }
-
-    /// The memory item of recall responses (API.md §4.3).
-    pub fn to_item_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "title": self.title,
-            "content": self.content,
-            "text": self.text(),
-            "type": self.mtype,
-            "confidence": self.confidence,
-            "status": "active",
-            "tags": self.tags,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "expires_at": Value::Null,
-            "ttl_seconds": Value::Null,
-            "actor_id": self.agent_id,
-            "source": self.source,
-            "scope_type": "agent",
-            "scope_id": self.agent_id,
-            "score": self.score,
-            "provenance": self.provenance,
-            "validation_count": 0,
-            "contradiction_detected": false,
-            "superseded_by": Value::Null,
-            "supersedes": Value::Null,
-            "validated_at": Value::Null,
         })
     }
 }

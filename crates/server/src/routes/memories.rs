@@ -3,112 +3,20 @@
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
+use super::fields::{body_fields, body_type, check, check_content, guard_content, Fields};
 use super::{agent_path, body_bytes, ok};
 use crate::auth;
 use crate::db;
 use crate::db::memories::NewMemory;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{
-    self, MAX_BATCH, MAX_CONTENT_CHARS, MAX_TITLE_CHARS, MEMORY_TYPES, PROVENANCES,
-};
+use crate::model::{self, MAX_BATCH, MAX_CONTENT_CHARS};
 use crate::state::AppState;
 use crate::time;
-use crate::validate::{self, check_range, loc, loc_with, Loc, Problems, QueryParams};
-
-/// One memory's raw fields, wherever they came from, with the location to blame for each.
-struct Fields {
-    content: String,
-    mtype: Option<(String, Loc)>,
-    title: Option<(String, Loc)>,
-    confidence: Option<(f64, Loc, Value)>,
-    tags: Vec<String>,
-    source: Option<String>,
-    provenance: Option<(String, Loc)>,
-}
-
-/// Checks everything but the content length; `None` if a problem was recorded.
-fn check(f: Fields, default_source: &str, p: &mut Problems) -> Option<NewMemory> {
-    let problems_before = p.len();
-    let mtype = match f.mtype {
-        None => "fact".to_owned(),
-        Some((t, at)) => {
-            let norm = t.trim().to_lowercase();
-            if !MEMORY_TYPES.contains(&norm.as_str()) {
-                p.one_of(at, json!(t), &MEMORY_TYPES);
-            }
-            norm
-        }
-    };
-    let title = match f.title.filter(|(t, _)| !t.trim().is_empty()) {
-        None => model::default_title(f.content.trim()),
-        Some((t, at)) => {
-            if t.chars().count() > MAX_TITLE_CHARS {
-                p.too_long(at, json!(t), MAX_TITLE_CHARS);
-            }
-            t
-        }
-    };
-    let confidence = match f.confidence {
-        None => 0.8,
-        Some((c, at, input)) => {
-            check_range(p, at, input, c, 0.0, 1.0);
-            c
-        }
-    };
-    let provenance = match f.provenance {
-        None => "explicit_statement".to_owned(),
-        Some((v, at)) => {
-            let norm = v.trim().to_lowercase();
-            if !PROVENANCES.contains(&norm.as_str()) {
-                p.one_of(at, json!(v), &PROVENANCES);
-            }
-            norm
-        }
-    };
-    let source = f
-        .source
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| default_source.to_owned());
-    (p.len() == problems_before).then_some(NewMemory {
-        mtype,
-        title,
-        content: f.content,
-        tags: f.tags,
-        confidence,
-        source,
-        provenance,
-    })
-}
-
-/// Records a problem for empty or blank content.
-fn check_content(content: &str, at: Loc, p: &mut Problems) {
-    if content.is_empty() {
-        p.too_short(at, json!(content), 1);
-    } else if content.trim().is_empty() {
-        p.push(
-            "value_error",
-            at,
-            "Value error, content must not be blank",
-            json!(content),
-            None,
-        );
-    }
-}
-
-/// `type` of a body item (`memory_type` accepted as an alias).
-fn body_type(obj: &Map<String, Value>, base: &Loc, p: &mut Problems) -> Option<(String, Loc)> {
-    let key = if obj.contains_key("type") {
-        "type"
-    } else {
-        "memory_type"
-    };
-    validate::opt_str(obj, key, base, p).map(|t| (t, loc_with(base, key)))
-}
+use crate::validate::{self, loc, loc_with, Problems, QueryParams};
 
 /// `POST /api/v2/agents/{agent_id}/remember`: `{"content"}` in the body, the other fields as
 /// query parameters (or, 0.2.x style, in the body; query parameters win).
@@ -175,18 +83,7 @@ pub async fn remember(
     let memory = check(fields, "agent", &mut p);
     p.finish()?;
     let memory = memory.ok_or_else(|| ApiError::internal("validated memory missing"))?;
-    let n = memory.content.chars().count();
-    if n > MAX_CONTENT_CHARS {
-        return Err(ApiError::Guard(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            json!({
-                "error": "text_too_long",
-                "message": format!("Memory content exceeds maximum length of {MAX_CONTENT_CHARS} characters"),
-                "actual_length": n,
-                "max_length": MAX_CONTENT_CHARS,
-            }),
-        ));
-    }
+    guard_content(&memory.content)?;
 
     let created_at = time::fmt(&time::now());
     let session_id = ctx.session.session_id.clone();
@@ -263,26 +160,14 @@ fn parse_batch(body: &Bytes) -> ApiResult<Vec<NewMemory>> {
             );
             continue;
         };
-        let content = validate::req_str(it, "content", &base, &mut p);
-        if let Some(c) = &content {
-            let at = loc_with(&base, "content");
-            check_content(c, at.clone(), &mut p);
-            if c.chars().count() > MAX_CONTENT_CHARS {
-                p.too_long(at, json!(c), MAX_CONTENT_CHARS);
-            }
+        let fields = body_fields(it, &base, &mut p);
+        if fields.content.chars().count() > MAX_CONTENT_CHARS {
+            p.too_long(
+                loc_with(&base, "content"),
+                json!(fields.content),
+                MAX_CONTENT_CHARS,
+            );
         }
-        let fields = Fields {
-            content: content.unwrap_or_default(),
-            mtype: body_type(it, &base, &mut p),
-            title: validate::opt_str(it, "title", &base, &mut p)
-                .map(|t| (t, loc_with(&base, "title"))),
-            confidence: validate::opt_f64(it, "confidence", &base, &mut p)
-                .map(|c| (c, loc_with(&base, "confidence"), it["confidence"].clone())),
-            tags: validate::opt_tags(it, "tags", &base, &mut p).unwrap_or_default(),
-            source: validate::opt_str(it, "source", &base, &mut p),
-            provenance: validate::opt_str(it, "provenance", &base, &mut p)
-                .map(|v| (v, loc_with(&base, "provenance"))),
-        };
         if let Some(m) = check(fields, "user", &mut p) {
             out.push(m);
         }

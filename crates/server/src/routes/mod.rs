@@ -1,16 +1,22 @@
 //! The HTTP surface: router, service routes, fallbacks and shared extractor helpers.
 
 mod agents;
+mod edit;
+mod fields;
 mod memories;
+mod params;
 mod recall;
 mod sessions;
+mod temporal;
+mod trust;
+mod upload;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
@@ -54,6 +60,38 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v2/agents/{agent_id}/recall", get(recall::recall))
         .route("/api/v2/agents/{agent_id}/answer", post(recall::answer))
+        .route(
+            "/api/v2/agents/{agent_id}/recall/as-of",
+            get(temporal::as_of),
+        )
+        .route(
+            "/api/v2/agents/{agent_id}/recall/changed-since",
+            get(temporal::changed_since),
+        )
+        .route(
+            "/api/v2/agents/{agent_id}/recall/current",
+            get(temporal::current),
+        )
+        .route(
+            "/api/v2/agents/{agent_id}/validate/{memory_id}",
+            post(trust::validate),
+        )
+        .route(
+            "/api/v2/agents/{agent_id}/supersede/{memory_id}",
+            post(trust::supersede),
+        )
+        .route(
+            "/api/v2/agents/{agent_id}/contradict/{memory_id}",
+            post(trust::contradict),
+        )
+        .route(
+            "/api/v2/agents/{agent_id}/memories/{memory_id}",
+            patch(edit::update).delete(edit::delete),
+        )
+        .route(
+            "/api/v2/agents/{agent_id}/upload-file",
+            post(upload::upload_file).layer(DefaultBodyLimit::max(upload::BODY_LIMIT)),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -107,6 +145,18 @@ fn agent_path(path: Result<Path<String>, PathRejection>) -> ApiResult<String> {
         ApiError::validation(json!({
             "type": "string_type",
             "loc": ["path", "agent_id"],
+            "msg": format!("Invalid path parameter: {e}"),
+            "input": null,
+        }))
+    })
+}
+
+/// The `{agent_id}` and `{memory_id}` path segments, or a JSON 422.
+fn memory_path(path: Result<Path<(String, String)>, PathRejection>) -> ApiResult<(String, String)> {
+    path.map(|Path(ids)| ids).map_err(|e| {
+        ApiError::validation(json!({
+            "type": "string_type",
+            "loc": ["path", "memory_id"],
             "msg": format!("Invalid path parameter: {e}"),
             "input": null,
         }))

@@ -3,20 +3,21 @@
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{json, Value};
 
+use super::params::{date_param, guard, limit_param, text_param, type_and_tag_filters, unit_param};
 use super::{agent_path, body_bytes, ok};
 use crate::auth;
 use crate::db;
-use crate::db::memories::SearchQuery;
-use crate::error::{ApiError, ApiResult};
-use crate::model::{self, MemoryRow, MAX_LIMIT, MAX_QUERY_CHARS};
+use crate::db::query::{SearchQuery, SearchResult};
+use crate::error::ApiResult;
+use crate::model::{self, MemoryRow};
 use crate::search;
 use crate::state::AppState;
-use crate::time::{self, DateBound};
-use crate::validate::{self, check_range, loc, Problems, QueryParams};
+use crate::time::DateBound;
+use crate::validate::{self, loc, Problems, QueryParams};
 
 const NOTHING_FOUND: &str = "I could not find anything relevant in this agent's memories.";
 const ANSWER_NOTE: &str =
@@ -24,72 +25,22 @@ const ANSWER_NOTE: &str =
 /// At most this many memories make up an extractive answer.
 const ANSWER_PARTS: usize = 3;
 
-fn query_too_long(n: usize) -> ApiError {
-    ApiError::Guard(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        json!({
-            "error": "query_too_long",
-            "message": format!("Query exceeds maximum length of {MAX_QUERY_CHARS} characters"),
-            "actual_length": n,
-            "max_length": MAX_QUERY_CHARS,
-        }),
-    )
-}
-
-fn k_too_large(k: i64) -> ApiError {
-    ApiError::Guard(
-        StatusCode::BAD_REQUEST,
-        json!({
-            "error": "k_too_large",
-            "message": format!("k exceeds maximum of {MAX_LIMIT}"),
-            "actual_k": k,
-            "max_k": MAX_LIMIT,
-        }),
-    )
-}
-
-/// `limit`: default `default`, `< 1` → 422 (the `> 100` 400 comes after validation).
-fn limit_param(q: &QueryParams, default: i64, p: &mut Problems) -> i64 {
-    match q.int("limit", p) {
-        Some(k) if k < 1 => {
-            p.ge(loc(&["query", "limit"]), json!(q.get("limit")), json!(1));
-            default
-        }
-        Some(k) => k,
-        None => default,
-    }
-}
-
-/// A float query parameter within `[0, 1]`.
-fn unit_param(q: &QueryParams, name: &str, p: &mut Problems) -> Option<f64> {
-    let v = q.float(name, p)?;
-    check_range(p, loc(&["query", name]), json!(q.get(name)), v, 0.0, 1.0).then_some(v)
-}
-
-fn date_param(q: &QueryParams, name: &str, bound: DateBound, p: &mut Problems) -> Option<String> {
-    let raw = q.get(name)?;
-    match time::parse_user(raw, bound) {
-        Some(t) => Some(time::fmt(&t)),
-        None => {
-            p.push(
-                "datetime_from_date_parsing",
-                loc(&["query", name]),
-                "Input should be a valid datetime or date (RFC 3339, ISO 8601 or YYYY-MM-DD)",
-                json!(raw),
-                None,
-            );
-            None
-        }
-    }
-}
-
-async fn run_search(state: &AppState, query: SearchQuery, text: &str) -> ApiResult<Vec<MemoryRow>> {
-    let Some(fts) = search::match_expression(text) else {
-        return Ok(Vec::new());
+/// Runs `query`; with `text`, a ranked search for its words (nothing when it has none).
+pub(super) async fn run_search(
+    state: &AppState,
+    query: SearchQuery,
+    text: Option<&str>,
+) -> ApiResult<SearchResult> {
+    let fts = match text {
+        None => None,
+        Some(text) => match search::match_expression(text) {
+            Some(fts) => Some(fts),
+            None => return Ok(SearchResult::default()),
+        },
     };
     let query = SearchQuery { fts, ..query };
     state
-        .read(move |conn| db::memories::search(conn, &query))
+        .read(move |conn| db::query::search(conn, &query))
         .await
 }
 
@@ -105,34 +56,14 @@ pub async fn recall(
     ctx.require_agent(&agent_id)?;
     let q = QueryParams::parse(raw.as_deref());
     let mut p = Problems::new();
-    let text = match q.get("query") {
-        None => {
-            p.missing(loc(&["query", "query"]));
-            String::new()
-        }
-        Some("") => {
-            p.too_short(loc(&["query", "query"]), json!(""), 1);
-            String::new()
-        }
-        Some(t) => t.to_owned(),
-    };
+    let text = text_param(&q, "query", &mut p);
     let limit = limit_param(&q, 10, &mut p);
     let min_similarity = unit_param(&q, "min_similarity", &mut p);
     let created_after = date_param(&q, "created_after", DateBound::StartOfDay, &mut p);
     let created_before = date_param(&q, "created_before", DateBound::EndOfDay, &mut p);
-    let types: Vec<String> = q
-        .get("memory_types")
-        .map(|csv| validate::split_csv(&csv.to_lowercase()))
-        .unwrap_or_default();
-    let tags = q.get("tags").map(validate::split_csv).unwrap_or_default();
+    let (types, tags) = type_and_tag_filters(&q);
     p.finish()?;
-    let n = text.chars().count();
-    if n > MAX_QUERY_CHARS {
-        return Err(query_too_long(n));
-    }
-    if limit > MAX_LIMIT {
-        return Err(k_too_large(limit));
-    }
+    guard(Some(&text), limit)?;
     let search = SearchQuery {
         agent_id: agent_id.clone(),
         limit,
@@ -143,13 +74,14 @@ pub async fn recall(
         tags,
         ..SearchQuery::default()
     };
-    let rows = run_search(&state, search, &text).await?;
-    let memories: Vec<Value> = rows.iter().map(MemoryRow::to_item_json).collect();
+    let found = run_search(&state, search, Some(&text)).await?;
+    let memories: Vec<Value> = found.rows.iter().map(MemoryRow::to_item_json).collect();
     ok(json!({
         "agent_id": agent_id,
         "session_id": ctx.session.session_id,
         "query": text,
         "count": memories.len(),
+        "total_available": found.total,
         "memories": memories,
     }))
 }
@@ -194,20 +126,14 @@ pub async fn answer(
     let _temperature = unit_param(&q, "temperature", &mut p);
     let _kiosk = q.bool("kiosk_mode", &mut p);
     p.finish()?;
-    let n = question.chars().count();
-    if n > MAX_QUERY_CHARS {
-        return Err(query_too_long(n));
-    }
-    if limit > MAX_LIMIT {
-        return Err(k_too_large(limit));
-    }
+    guard(Some(&question), limit)?;
     let search = SearchQuery {
         agent_id: agent_id.clone(),
         limit,
         min_similarity: Some(threshold),
         ..SearchQuery::default()
     };
-    let rows = run_search(&state, search, &question).await?;
+    let rows = run_search(&state, search, Some(&question)).await?.rows;
     let sources: Vec<Value> = rows.iter().map(MemoryRow::to_item_json).collect();
     ok(json!({
         "agent_id": agent_id,

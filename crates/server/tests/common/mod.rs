@@ -70,6 +70,41 @@ impl App {
     pub fn delete(&self, uri: impl Into<String>) -> Call<'_> {
         self.call(Method::DELETE, uri)
     }
+    pub fn patch(&self, uri: impl Into<String>) -> Call<'_> {
+        self.call(Method::PATCH, uri)
+    }
+
+    /// `GET /api/v2/agents/{id}/<route>?<query>` with key and token; asserts 200.
+    pub async fn get_ok(
+        &self,
+        id: &str,
+        token: &str,
+        route: &str,
+        query: &[(&str, &str)],
+    ) -> Value {
+        let r = self
+            .get(format!("/api/v2/agents/{id}/{route}{}", qs(query)))
+            .key()
+            .token(token)
+            .send()
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{route} {query:?}: {}", r.text);
+        r.body
+    }
+
+    /// `POST /api/v2/agents/{id}/<route>` with key, token and an optional JSON body.
+    pub async fn post_as(&self, id: &str, token: &str, route: &str, body: Option<Value>) -> Resp {
+        let call = self
+            .post(format!("/api/v2/agents/{id}/{route}"))
+            .key()
+            .token(token);
+        match body {
+            Some(b) => call.json(b),
+            None => call,
+        }
+        .send()
+        .await
+    }
 
     /// Creates an agent (asserting 201) and returns its AgentInfo.
     pub async fn create_agent(&self, id: &str) -> Value {
@@ -170,6 +205,28 @@ impl Call<'_> {
     pub fn raw(mut self, body: &str) -> Self {
         self.body = Some(body.as_bytes().to_vec());
         self.header("content-type", "application/json")
+    }
+
+    /// A `multipart/form-data` body with one file field.
+    pub fn multipart(mut self, field: &str, file_name: &str, content: &[u8]) -> Self {
+        const BOUNDARY: &str = "XtestBoundaryX";
+        let mut body = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        self.body = Some(body);
+        self.header(
+            "content-type",
+            &format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+    }
+
+    /// A raw body with its content type.
+    pub fn bytes(mut self, content_type: &str, body: Vec<u8>) -> Self {
+        self.body = Some(body);
+        self.header("content-type", content_type)
     }
 
     pub async fn send(self) -> Resp {
