@@ -148,7 +148,8 @@ pub struct MemoryPatch {
 }
 
 /// Applies `patch` (the full-text index follows through the update trigger) and sets
-/// `updated_at`. A `title` of `Some("")` means "the default title of the content".
+/// `updated_at`. A `title` of `Some("")` means "the default title of the content"; a title
+/// that was the default of the old content follows the new content.
 pub fn update(
     conn: &mut Connection,
     agent_id: &str,
@@ -162,6 +163,11 @@ pub fn update(
     let title = match &patch.title {
         Some(t) if t.trim().is_empty() => crate::model::default_title(content.trim()),
         Some(t) => t.clone(),
+        None if patch.content.is_some()
+            && old.title == crate::model::default_title(old.content.trim()) =>
+        {
+            crate::model::default_title(content.trim())
+        }
         None => old.title.clone(),
     };
     let tags = patch.tags.as_ref().unwrap_or(&old.tags);
