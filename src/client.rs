@@ -1,25 +1,27 @@
-//! `NativeClient`: the key-only calls. Python's `Client`/`Agents` wrap it.
+//! `NativeClient`: the key-only calls. Python's `Client`/`Agents` (blocking) and
+//! `AsyncClient`/`AsyncAgents` (awaitables) wrap it; `asynchronous` picks the mode.
 
 use std::time::Duration;
 
 use memanto_core::{Client, ClientConfig, Session, SessionPolicy};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyTuple};
 
+use crate::bridge::{run, run_with};
 use crate::convert::{from_py, to_py};
-use crate::errors::check;
-use crate::runtime::wait;
+use crate::errors::{check, to_pyerr};
 use crate::session::NativeSession;
 
 #[pyclass(frozen, module = "memanto_client._native")]
 pub struct NativeClient {
-    pub(crate) inner: Client,
+    inner: Client,
+    asynchronous: bool,
 }
 
 fn seconds(what: &str, v: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(v).map_err(|_| {
         Python::attach(|py| {
-            crate::errors::to_pyerr(
+            to_pyerr(
                 py,
                 memanto_core::Error::validation(format!(
                     "{what} must be a positive number of seconds, got {v}"
@@ -29,11 +31,26 @@ fn seconds(what: &str, v: f64) -> PyResult<Duration> {
     })
 }
 
+fn policy(
+    duration_hours: Option<f64>,
+    auto_extend: bool,
+    refresh_margin: f64,
+    reactivate: bool,
+) -> PyResult<SessionPolicy> {
+    Ok(SessionPolicy {
+        auto_extend,
+        refresh_margin: seconds("refresh_margin", refresh_margin)?,
+        reactivate,
+        duration_hours,
+        ..SessionPolicy::default()
+    })
+}
+
 #[pymethods]
 impl NativeClient {
     /// `timeout`: total seconds per request, or None for no limit.
     #[new]
-    #[pyo3(signature = (api_key, base_url, timeout, connect_timeout, max_retries, max_connections, max_response_bytes, max_retry_after))]
+    #[pyo3(signature = (api_key, base_url, timeout, connect_timeout, max_retries, max_connections, max_response_bytes, max_retry_after, asynchronous))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -45,6 +62,7 @@ impl NativeClient {
         max_connections: usize,
         max_response_bytes: usize,
         max_retry_after: f64,
+        asynchronous: bool,
     ) -> PyResult<Self> {
         let timeout = timeout.map(|t| seconds("timeout", t)).transpose()?;
         let connect_timeout = connect_timeout
@@ -60,12 +78,8 @@ impl NativeClient {
         config.retry.max_retry_after = seconds("max_retry_after", max_retry_after)?;
         Ok(NativeClient {
             inner: check(py, Client::new(config))?,
+            asynchronous,
         })
-    }
-
-    /// Make every session of this client forget its token (Client.close()).
-    fn forget_sessions(&self) {
-        self.inner.forget_sessions(None);
     }
 
     #[getter]
@@ -83,14 +97,19 @@ impl NativeClient {
         self.inner.config().timeout.map(|d| d.as_secs_f64())
     }
 
+    /// Make every session of this client forget its token (Client.close()).
+    fn forget_sessions(&self) {
+        self.inner.forget_sessions(None);
+    }
+
     fn health<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        to_py(py, &wait(py, async move { c.health().await })?)
+        run(py, self.asynchronous, async move { c.health().await })
     }
 
     fn server_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        to_py(py, &wait(py, async move { c.server_info().await })?)
+        run(py, self.asynchronous, async move { c.server_info().await })
     }
 
     #[pyo3(signature = (agent_id, pattern, description, metadata))]
@@ -110,49 +129,53 @@ impl NativeClient {
             None => None,
         };
         let c = self.inner.clone();
-        to_py(
-            py,
-            &wait(py, async move {
-                c.create_agent(
-                    &agent_id,
-                    pattern.as_deref(),
-                    description.as_deref(),
-                    metadata,
-                )
-                .await
-            })?,
-        )
+        run(py, self.asynchronous, async move {
+            c.create_agent(
+                &agent_id,
+                pattern.as_deref(),
+                description.as_deref(),
+                metadata,
+            )
+            .await
+        })
     }
 
     fn list_agents<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        to_py(py, &wait(py, async move { c.list_agents().await })?)
+        run(py, self.asynchronous, async move { c.list_agents().await })
     }
 
     fn get_agent<'py>(&self, py: Python<'py>, agent_id: String) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        to_py(py, &wait(py, async move { c.get_agent(&agent_id).await })?)
+        run(py, self.asynchronous, async move {
+            c.get_agent(&agent_id).await
+        })
     }
 
     fn delete_agent<'py>(&self, py: Python<'py>, agent_id: String) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        to_py(
-            py,
-            &wait(py, async move { c.delete_agent(&agent_id).await })?,
-        )
+        run(py, self.asynchronous, async move {
+            c.delete_agent(&agent_id).await
+        })
     }
 
     fn list_sessions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        to_py(py, &wait(py, async move { c.list_sessions().await })?)
+        run(
+            py,
+            self.asynchronous,
+            async move { c.list_sessions().await },
+        )
     }
 
     fn deactivate<'py>(&self, py: Python<'py>, agent_id: String) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        to_py(py, &wait(py, async move { c.deactivate(&agent_id).await })?)
+        run(py, self.asynchronous, async move {
+            c.deactivate(&agent_id).await
+        })
     }
 
-    /// Returns `(NativeSession, activate response dict)`.
+    /// Returns (or, when asynchronous, resolves to) `(NativeSession, activate response dict)`.
     #[pyo3(signature = (agent_id, duration_hours, auto_extend, refresh_margin, reactivate))]
     fn activate<'py>(
         &self,
@@ -162,14 +185,19 @@ impl NativeClient {
         auto_extend: bool,
         refresh_margin: f64,
         reactivate: bool,
-    ) -> PyResult<(NativeSession, Bound<'py, PyAny>)> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let policy = policy(duration_hours, auto_extend, refresh_margin, reactivate)?;
         let c = self.inner.clone();
-        let (session, body) = wait(
+        let asynchronous = self.asynchronous;
+        run_with(
             py,
+            asynchronous,
             async move { Session::activate(&c, &agent_id, policy).await },
-        )?;
-        Ok((NativeSession::new(session), to_py(py, &body)?))
+            move |py, (session, body)| {
+                let native = Bound::new(py, NativeSession::new(session, asynchronous))?;
+                Ok(PyTuple::new(py, [native.into_any(), to_py(py, &body)?])?.into_any())
+            },
+        )
     }
 
     #[pyo3(signature = (token, agent_id, auto_extend, refresh_margin, reactivate))]
@@ -187,21 +215,6 @@ impl NativeClient {
             py,
             Session::from_token(self.inner.clone(), agent_id.as_deref(), &token, policy),
         )?;
-        Ok(NativeSession::new(s))
+        Ok(NativeSession::new(s, self.asynchronous))
     }
-}
-
-fn policy(
-    duration_hours: Option<f64>,
-    auto_extend: bool,
-    refresh_margin: f64,
-    reactivate: bool,
-) -> PyResult<SessionPolicy> {
-    Ok(SessionPolicy {
-        auto_extend,
-        refresh_margin: seconds("refresh_margin", refresh_margin)?,
-        reactivate,
-        duration_hours,
-        ..SessionPolicy::default()
-    })
 }

@@ -1,6 +1,7 @@
 //! The PyO3 layer of memanto-client: classes, conversions, the runtime, GIL release and
 //! exception mapping. No HTTP or business logic lives here (see crates/core and crates/server).
 
+mod bridge;
 mod client;
 mod convert;
 mod errors;

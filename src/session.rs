@@ -11,27 +11,30 @@ use memanto_core::{
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::convert::{claims_to_py, to_py};
+use crate::convert::claims_to_py;
 use crate::errors::{check, to_pyerr};
-use crate::runtime::wait;
 
 #[pyclass(frozen, module = "memanto_client._native")]
 pub struct NativeSession {
     inner: Arc<Session>,
+    asynchronous: bool,
 }
 
 impl NativeSession {
-    pub fn new(s: Arc<Session>) -> Self {
-        NativeSession { inner: s }
+    pub fn new(s: Arc<Session>, asynchronous: bool) -> Self {
+        NativeSession {
+            inner: s,
+            asynchronous,
+        }
     }
 
-    /// Run one core call on this session and convert its JSON result.
+    /// Run one core call on this session (blocking or as an awaitable, by mode).
     fn run<'py, F, Fut>(&self, py: Python<'py>, f: F) -> PyResult<Bound<'py, PyAny>>
     where
         F: FnOnce(Arc<Session>) -> Fut,
         Fut: Future<Output = memanto_core::Result<serde_json::Value>> + Send + 'static,
     {
-        to_py(py, &wait(py, f(self.inner.clone()))?)
+        crate::bridge::run(py, self.asynchronous, f(self.inner.clone()))
     }
 }
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from . import _native
 from ._local import LocalServer
-from ._client import DEFAULT_TIMEOUT, Agent, Agents, Client
-from ._session import Session
+from ._client import DEFAULT_TIMEOUT, Agent, Agents, AsyncAgent, AsyncAgents, AsyncClient, Client
+from ._session import AsyncSession, Session
 from ._types import (
     AgentInfo,
     Answer,
@@ -78,6 +78,10 @@ __all__ = [
     "Agents",
     "Agent",
     "Session",
+    "AsyncClient",
+    "AsyncAgents",
+    "AsyncAgent",
+    "AsyncSession",
     "LocalServer",
     "decode_session_token",
     "DEFAULT_TIMEOUT",

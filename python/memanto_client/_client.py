@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Mapping
+from typing import Any, Awaitable, Callable, Generator, Mapping, TypeVar
 
 from . import _native
-from ._session import Session
+from ._session import AsyncSession, Session
 from ._types import AgentInfo, Health, SessionRecord, SessionSummary
 from .exceptions import NotFoundError, ValidationError
 
-__all__ = ["Client", "Agents", "Agent", "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT"]
+__all__ = ["Client", "Agents", "Agent", "AsyncClient", "AsyncAgents", "AsyncAgent", "DEFAULT_TIMEOUT"]
+
+T = TypeVar("T")
 
 #: Total seconds allowed per request unless ``timeout=`` says otherwise.
 DEFAULT_TIMEOUT = 60.0
@@ -32,7 +34,7 @@ def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-class Client:
+class _ClientBase:
     """A client for a Memanto server (``/api/v2``).
 
     Args:
@@ -59,6 +61,11 @@ class Client:
     never shows the key.
     """
 
+    _ASYNC: bool
+    _AGENTS: type[Any]
+    _SESSION: type[Any]
+    _finish: Any
+
     def __init__(
         self,
         *,
@@ -78,9 +85,9 @@ class Client:
         _native.reset_log_cache()  # pick up the logging configuration as it is now
         self._native = _native.NativeClient(
             api_key, base_url, timeout, connect_timeout, max_retries, max_connections, max_response_bytes,
-            max_retry_after,
+            max_retry_after, self._ASYNC,
         )
-        self.agents = Agents(self)
+        self.agents = self._AGENTS(self)
 
     @property
     def base_url(self) -> str:
@@ -94,13 +101,7 @@ class Client:
 
     def __repr__(self) -> str:
         key = "set" if self._native.has_api_key else "not set"
-        return f"Client(base_url={self.base_url!r}, api_key={key})"
-
-    def __enter__(self) -> "Client":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={key})"
 
     def close(self) -> None:
         """Make every session made through this client forget its token (they raise
@@ -111,16 +112,16 @@ class Client:
     def health(self) -> Health:
         """``GET /health``: the server's status. Raises :class:`AuthenticationError` when the
         server needs a key it did not get."""
-        return Health._from(self._native.health())
+        return self._finish(self._native.health(), Health._from)
 
     def server_info(self) -> dict[str, Any]:
         """``GET /``: service name and ``version`` (tells server generations apart)."""
-        return dict(self._native.server_info())
+        return self._finish(self._native.server_info(), dict)
 
     def sessions(self) -> list[SessionRecord]:
         """The server's sessions, newest first (``GET /api/v2/sessions``). Tokens are never
         included (a 0.0.8 server sends them in clear; they are dropped here)."""
-        return [SessionRecord._parse(s) for s in self._native.list_sessions() or []]
+        return self._finish(self._native.list_sessions(), lambda d: [SessionRecord._parse(s) for s in d or []])
 
     def session_from_token(
         self,
@@ -146,14 +147,19 @@ class Client:
         native = self._native.session_from_token(
             session_token, agent_id, auto_extend, _seconds(refresh_margin), reactivate
         )
-        return Session(self, native, record=None, owned=False)
+        return self._SESSION(self, native, record=None, owned=False)
 
 
-class Agents:
+class _AgentsBase:
     """Agent management: ``client.agents.create/list/get/delete``. Needs only the API key."""
 
-    def __init__(self, client: Client) -> None:
+    _AGENT: type[Any]
+
+    def __init__(self, client: Any) -> None:
         self._client = client
+
+    def _agent(self, data: Mapping[str, Any]) -> Any:
+        return self._AGENT(self._client, AgentInfo._from(data))
 
     def create(
         self,
@@ -176,36 +182,33 @@ class Agents:
             ConflictError: an agent with this id exists.
         """
         data = self._client._native.create_agent(agent_id, pattern, description, dict(metadata) if metadata else None)
-        return Agent(self._client, AgentInfo._from(data))
+        return self._client._finish(data, self._agent)
 
-    def list(self) -> list["Agent"]:
+    def list(self) -> list[Any]:
         """All agents, newest first (``GET /api/v2/agents``)."""
         data = self._client._native.list_agents()
-        return [Agent(self._client, AgentInfo._from(a)) for a in data.get("agents", [])]
+        return self._client._finish(data, lambda d: [self._agent(a) for a in d.get("agents", [])])
 
     def get(self, agent_id: str) -> "Agent":
         """One agent (``GET /api/v2/agents/{agent_id}``). Raises :class:`NotFoundError`."""
-        return Agent(self._client, AgentInfo._from(self._client._native.get_agent(agent_id)))
-
-    def get_or_create(self, agent_id: str, **create_args: Any) -> "Agent":
-        """The agent if it exists, else a new one created with ``create_args``."""
-        try:
-            return self.get(agent_id)
-        except NotFoundError:
-            return self.create(agent_id, **create_args)
+        return self._client._finish(self._client._native.get_agent(agent_id), self._agent)
 
     def delete(self, agent_id: str) -> None:
         """Delete an agent (``DELETE /api/v2/agents/{agent_id}``). Raises :class:`NotFoundError`."""
-        self._client._native.delete_agent(agent_id)
+        return self._client._finish(self._client._native.delete_agent(agent_id), lambda _: None)
 
 
-class Agent:
+class _AgentBase:
     """An agent on the server. Its fields are those of :class:`AgentInfo` at the time it was
     fetched (``refresh()`` reads them again)."""
 
-    def __init__(self, client: Client, info: AgentInfo) -> None:
+    def __init__(self, client: Any, info: AgentInfo) -> None:
         self._client = client
         self.info = info
+
+    def _session(self, pending: Any) -> Any:
+        native, data = pending
+        return self._client._SESSION(self._client, native, record=SessionRecord._parse(data), owned=True)
 
     @property
     def agent_id(self) -> str:
@@ -218,12 +221,7 @@ class Agent:
         return getattr(self.info, name)
 
     def __repr__(self) -> str:
-        return f"Agent(agent_id={self.agent_id!r}, pattern={self.info.pattern!r})"
-
-    def refresh(self) -> "Agent":
-        """Fetch the agent again (``GET /api/v2/agents/{agent_id}``)."""
-        self.info = self._client.agents.get(self.agent_id).info
-        return self
+        return f"{type(self).__name__}(agent_id={self.agent_id!r}, pattern={self.info.pattern!r})"
 
     def activate(
         self,
@@ -250,17 +248,144 @@ class Agent:
         Raises:
             NotFoundError: unknown agent. AuthenticationError: bad API key.
         """
-        native, data = self._client._native.activate(
+        pending = self._client._native.activate(
             self.agent_id, duration_hours, auto_extend, _seconds(refresh_margin), reactivate
         )
-        return Session(self._client, native, record=SessionRecord._parse(data), owned=True)
+        return self._client._finish(pending, self._session)
 
     def deactivate(self) -> SessionSummary:
         """End the agent's sessions on the server (``POST /api/v2/agents/{agent_id}/deactivate``)."""
-        return SessionSummary._from(self._client._native.deactivate(self.agent_id))
+        return self._client._finish(self._client._native.deactivate(self.agent_id), SessionSummary._from)
 
-    def delete(self) -> None:
-        """Delete this agent (``DELETE /api/v2/agents/{agent_id}``)."""
-        self._client.agents.delete(self.agent_id)
+    def delete(self) -> Any:
+        """Delete this agent (``DELETE /api/v2/agents/{agent_id}``). Sessions of this client for
+        the agent forget their tokens."""
+        return self._client.agents.delete(self.agent_id)
 
 
+# --- the synchronous API ---------------------------------------------------------------------
+
+
+class Agent(_AgentBase):
+    __doc__ = _AgentBase.__doc__
+
+    def refresh(self) -> "Agent":
+        """Fetch the agent again (``GET /api/v2/agents/{agent_id}``)."""
+        self.info = self._client.agents.get(self.agent_id).info
+        return self
+
+
+class Agents(_AgentsBase):
+    __doc__ = _AgentsBase.__doc__
+    _AGENT = Agent
+
+    def get_or_create(self, agent_id: str, **create_args: Any) -> Agent:
+        """The agent if it exists (``GET``), else a new one created with ``create_args`` (``POST``)."""
+        try:
+            return self.get(agent_id)  # type: ignore[no-any-return]
+        except NotFoundError:
+            return self.create(agent_id, **create_args)  # type: ignore[no-any-return]
+
+
+class Client(_ClientBase):
+    __doc__ = _ClientBase.__doc__
+    _ASYNC = False
+    _AGENTS = Agents
+    _SESSION = Session
+
+    @staticmethod
+    def _finish(raw: Any, parse: Callable[[Any], T]) -> T:
+        return parse(raw)
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --- the asyncio API -------------------------------------------------------------------------
+
+
+class _Activation:
+    """What ``AsyncAgent.activate()`` returns: ``await`` it for an :class:`AsyncSession`, or use
+    it as ``async with agent.activate() as session:`` to deactivate on exit."""
+
+    def __init__(self, pending: Awaitable[AsyncSession]) -> None:
+        self._pending = pending
+        self._session: AsyncSession | None = None
+
+    def __await__(self) -> Generator[Any, None, AsyncSession]:
+        return self._pending.__await__()
+
+    async def __aenter__(self) -> AsyncSession:
+        self._session = await self._pending
+        return self._session
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+class AsyncAgent(_AgentBase):
+    """The asyncio twin of :class:`Agent` (``await agent.deactivate()``, ``async with
+    agent.activate() as session:``)."""
+
+    def activate(  # type: ignore[override]
+        self,
+        *,
+        duration_hours: float | None = None,
+        auto_extend: bool = True,
+        refresh_margin: float | timedelta = DEFAULT_REFRESH_MARGIN,
+        reactivate: bool = True,
+    ) -> _Activation:
+        return _Activation(
+            super().activate(
+                duration_hours=duration_hours, auto_extend=auto_extend,
+                refresh_margin=refresh_margin, reactivate=reactivate,
+            )
+        )
+
+    activate.__doc__ = _AgentBase.activate.__doc__
+
+    async def refresh(self) -> "AsyncAgent":
+        """Fetch the agent again (``GET /api/v2/agents/{agent_id}``)."""
+        self.info = (await self._client.agents.get(self.agent_id)).info
+        return self
+
+
+class AsyncAgents(_AgentsBase):
+    """The asyncio twin of :class:`Agents`."""
+
+    _AGENT = AsyncAgent
+
+    async def get_or_create(self, agent_id: str, **create_args: Any) -> AsyncAgent:
+        """The agent if it exists (``GET``), else a new one created with ``create_args`` (``POST``)."""
+        try:
+            return await self.get(agent_id)  # type: ignore[no-any-return]
+        except NotFoundError:
+            return await self.create(agent_id, **create_args)  # type: ignore[no-any-return]
+
+
+class AsyncClient(_ClientBase):
+    """The asyncio twin of :class:`Client`: the same arguments, and every network call is a
+    coroutine (``await client.agents.list()``). Awaitables can be used from any event loop,
+    including successive ``asyncio.run()`` calls and a notebook's loop; cancelling an awaiting
+    task drops the request in Rust."""
+
+    _ASYNC = True
+    _AGENTS = AsyncAgents
+    _SESSION = AsyncSession
+
+    @staticmethod
+    def _finish(raw: Any, parse: Callable[[Any], T]) -> Awaitable[T]:
+        async def finish() -> T:
+            return parse(await raw)
+
+        return finish()
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()

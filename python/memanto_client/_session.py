@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from ._params import limit_param, str_list, time_param, type_name
 from ._types import (
@@ -28,10 +28,12 @@ from .exceptions import ValidationError
 if TYPE_CHECKING:
     from ._client import Client
 
-__all__ = ["Session"]
+__all__ = ["Session", "AsyncSession"]
+
+T = TypeVar("T")
 
 
-class Session:
+class _SessionBase:
     """An active session of one agent: it holds the session token (in memory only, never in
     ``repr``) and makes the memory calls, each sent with ``X-Session-Token``.
 
@@ -87,37 +89,25 @@ class Session:
 
     def __repr__(self) -> str:
         if not self.is_active:
-            return f"Session(agent_id={self.agent_id!r}, active=False)"
+            return f"{type(self).__name__}(agent_id={self.agent_id!r}, active=False)"
         c = self.claims
         return (
-            f"Session(agent_id={self.agent_id!r}, session_id={c.session_id!r}, "
+            f"{type(self).__name__}(agent_id={self.agent_id!r}, session_id={c.session_id!r}, "
             f"expires_at={c.expires_at.isoformat()!r}, active=True)"
         )
 
-    def __enter__(self) -> "Session":
-        return self
+    def _keep_record(self, data: Mapping[str, Any]) -> SessionRecord:
+        self.record = SessionRecord._parse(data)
+        return self.record
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Deactivate if this session was activated here and is still active; otherwise just
-        forget the token. Errors from the server are ignored (the token is forgotten anyway)."""
-        if not self.is_active:
-            return
-        if self._owned:
-            try:
-                self.deactivate()
-            except Exception:
-                self._native.forget()
-        else:
-            self._native.forget()
+    def _finish(self, raw: Any, parse: Callable[[Any], T]) -> Any:
+        raise NotImplementedError
 
     # --- session management --------------------------------------------------------------
 
     def current(self) -> SessionInfo:
         """The server's view of this session (``GET /api/v2/session/current``)."""
-        return SessionInfo._from(self._native.current())
+        return self._finish(self._native.current(), SessionInfo._from)
 
     def extend(self, hours: int = 6) -> SessionRecord:
         """Extend the session by ``hours`` (whole hours, > 0) via ``POST /api/v2/session/extend``,
@@ -129,14 +119,12 @@ class Session:
         """
         if isinstance(hours, bool) or not isinstance(hours, int) or hours <= 0:
             raise ValidationError(f"hours must be a positive whole number, got {hours!r}")
-        record = SessionRecord._parse(self._native.extend(hours))
-        self.record = record
-        return record
+        return self._finish(self._native.extend(hours), self._keep_record)
 
     def deactivate(self) -> SessionSummary:
         """End the session (``POST /api/v2/agents/{agent_id}/deactivate``). The token is forgotten
         first: later memory calls raise :class:`SessionTokenMissingError`."""
-        return SessionSummary._from(self._native.deactivate())
+        return self._finish(self._native.deactivate(), SessionSummary._from)
 
     # --- memory calls --------------------------------------------------------------------
 
@@ -174,7 +162,7 @@ class Session:
         result = self._native.remember(
             content, type, title, confidence, str_list("tags", tags), source, provenance
         )
-        return RememberResult._from(result)
+        return self._finish(result, RememberResult._from)
 
     def batch_remember(self, memories: Iterable[str | Mapping[str, Any]]) -> BatchRememberResult:
         """Store 1 to 100 memories in one request (``POST /api/v2/agents/{agent_id}/batch-remember``).
@@ -191,7 +179,7 @@ class Session:
             before anything is sent.
         """
         items = [{"content": m} if isinstance(m, str) else dict(m) for m in memories]
-        return BatchRememberResult._parse(self._native.batch_remember(items))
+        return self._finish(self._native.batch_remember(items), BatchRememberResult._parse)
 
     def recall(
         self,
@@ -231,7 +219,7 @@ class Session:
             str_list("types", types),
             str_list("tags", tags),
         )
-        return RecallResult._parse(data, limit=limit)
+        return self._finish(data, lambda d: RecallResult._parse(d, limit=limit))
 
     def answer(
         self,
@@ -262,7 +250,7 @@ class Session:
         data = self._native.answer(
             question, limit_param(limit), threshold, temperature, ai_model, kiosk_mode, header_prompt, footer_prompt
         )
-        return Answer._parse(data)
+        return self._finish(data, Answer._parse)
 
     # --- temporal queries ----------------------------------------------------------------
 
@@ -295,7 +283,7 @@ class Session:
         data = self._native.recall_as_of(
             query, time_param("as_of", as_of, required=True), limit_param(limit), str_list("types", types), str_list("tags", tags)
         )
-        return TemporalResult._parse(data, limit=limit)
+        return self._finish(data, lambda d: TemporalResult._parse(d, limit=limit))
 
     def recall_changed_since(
         self,
@@ -319,7 +307,7 @@ class Session:
         data = self._native.recall_changed_since(
             time_param("since", since, required=True), limit_param(limit), str_list("types", types), str_list("tags", tags)
         )
-        return TemporalResult._parse(data, limit=limit)
+        return self._finish(data, lambda d: TemporalResult._parse(d, limit=limit))
 
     def recall_current(
         self,
@@ -337,7 +325,7 @@ class Session:
             ValidationError: bad arguments (before sending).
         """
         data = self._native.recall_current(query, limit_param(limit), str_list("types", types), str_list("tags", tags))
-        return TemporalResult._parse(data, limit=limit)
+        return self._finish(data, lambda d: TemporalResult._parse(d, limit=limit))
 
     # --- memory management ---------------------------------------------------------------
 
@@ -348,7 +336,7 @@ class Session:
         Raises:
             NotFoundError: unknown memory id (LocalServer; 0.0.8 answers 500, a ServerError).
         """
-        return MemoryOperation._from(self._native.validate_memory(memory_id))
+        return self._finish(self._native.validate_memory(memory_id), MemoryOperation._from)
 
     def supersede(
         self,
@@ -387,7 +375,7 @@ class Session:
             new = {k: v for k, v in {"content": content, "type": type, "title": title, "confidence": confidence,
                                      "tags": str_list("tags", tags) if tags is not None else None,
                                      "source": source, "provenance": provenance}.items() if v is not None}
-        return MemoryOperation._from(self._native.supersede(old_memory_id, new))
+        return self._finish(self._native.supersede(old_memory_id, new), MemoryOperation._from)
 
     def contradict(self, memory_id: str, *, reason: str | None = None,
                    contradicting_memory_id: str | None = None) -> MemoryOperation:
@@ -397,7 +385,7 @@ class Session:
         Raises:
             NotFoundError: unknown memory id.
         """
-        return MemoryOperation._from(self._native.contradict(memory_id, reason, contradicting_memory_id))
+        return self._finish(self._native.contradict(memory_id, reason, contradicting_memory_id), MemoryOperation._from)
 
     def update(
         self,
@@ -425,7 +413,7 @@ class Session:
             memory_id, content, type, title, confidence,
             str_list("tags", tags) if tags is not None else None, source, provenance,
         )
-        return MemoryOperation._from(result)
+        return self._finish(result, MemoryOperation._from)
 
     def delete(self, memory_id: str) -> MemoryOperation:
         """Delete a memory (``DELETE /api/v2/agents/{agent_id}/memories/{memory_id}``): no later
@@ -434,7 +422,7 @@ class Session:
         Raises:
             NotFoundError: unknown memory id.
         """
-        return MemoryOperation._from(self._native.delete_memory(memory_id))
+        return self._finish(self._native.delete_memory(memory_id), MemoryOperation._from)
 
     def upload_file(self, path: str | os.PathLike[str]) -> UploadResult:
         """Upload a document to be split into memories
@@ -451,4 +439,61 @@ class Session:
         Raises:
             ValidationError: an unsupported extension or unreadable file (before sending).
         """
-        return UploadResult._from(self._native.upload_file(os.fspath(path)))
+        return self._finish(self._native.upload_file(os.fspath(path)), UploadResult._from)
+
+
+class Session(_SessionBase):
+    __doc__ = _SessionBase.__doc__
+
+    def _finish(self, raw: Any, parse: Callable[[Any], T]) -> T:
+        return parse(raw)
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Deactivate if this session was activated here and is still active; otherwise just
+        forget the token. Errors from the server are ignored (the token is forgotten anyway)."""
+        if not self.is_active:
+            return
+        if self._owned:
+            try:
+                self.deactivate()
+            except Exception:
+                self._native.forget()
+        else:
+            self._native.forget()
+
+
+class AsyncSession(_SessionBase):
+    """The asyncio twin of :class:`Session`: the same properties, and every network call is a
+    coroutine (``await session.recall(...)``). ``async with agent.activate() as session:``
+    deactivates on exit. Cancelling an awaiting task drops the request."""
+
+    def _finish(self, raw: Any, parse: Callable[[Any], T]) -> Awaitable[T]:
+        async def finish() -> T:
+            return parse(await raw)
+
+        return finish()
+
+    async def __aenter__(self) -> "AsyncSession":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Deactivate if this session was activated here and is still active; otherwise just
+        forget the token. Errors from the server are ignored (the token is forgotten anyway)."""
+        if not self.is_active:
+            return
+        if self._owned:
+            try:
+                await self.deactivate()
+            except Exception:
+                self._native.forget()
+        else:
+            self._native.forget()

@@ -4,6 +4,9 @@
 //! (method, path, status, attempt, elapsed ms; never headers, bodies or query strings).
 
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
@@ -78,11 +81,18 @@ pub struct Reply {
     pub session_token: Option<Secret>,
 }
 
-pub struct Transport {
+/// What must not cross a `fork()`: the connection pool (its sockets and the tasks driving them
+/// belong to the parent's runtime) and the connection permits (held by the parent's tasks).
+struct PerProcess {
+    pid: u32,
     http: reqwest::Client,
+    permits: Arc<Semaphore>,
+}
+
+pub struct Transport {
+    per_process: ArcSwap<PerProcess>,
     config: ClientConfig,
     auth: Option<HeaderValue>,
-    permits: Semaphore,
     /// Server clock minus local clock, in milliseconds, from the last `Date` header.
     skew_ms: AtomicI64,
 }
@@ -97,6 +107,29 @@ enum Attempt {
 
 impl Transport {
     pub fn new(config: ClientConfig) -> Result<Self> {
+        let auth = match &config.api_key {
+            Some(k) => {
+                let mut v =
+                    HeaderValue::from_str(&format!("Bearer {}", k.expose())).map_err(|_| {
+                        Error::validation(
+                            "The API key contains characters not allowed in an HTTP header",
+                        )
+                    })?;
+                v.set_sensitive(true);
+                Some(v)
+            }
+            None => None,
+        };
+        let per_process = ArcSwap::from_pointee(Self::for_this_process(&config)?);
+        Ok(Transport {
+            per_process,
+            config,
+            auth,
+            skew_ms: AtomicI64::new(0),
+        })
+    }
+
+    fn for_this_process(config: &ClientConfig) -> Result<PerProcess> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("memanto-client/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(config.connect_timeout)
@@ -111,27 +144,27 @@ impl Transport {
                 format!("could not build the HTTP client: {e}"),
             )
         })?;
-        let auth = match &config.api_key {
-            Some(k) => {
-                let mut v =
-                    HeaderValue::from_str(&format!("Bearer {}", k.expose())).map_err(|_| {
-                        Error::validation(
-                            "The API key contains characters not allowed in an HTTP header",
-                        )
-                    })?;
-                v.set_sensitive(true);
-                Some(v)
-            }
-            None => None,
-        };
-        let permits = Semaphore::new(config.max_connections);
-        Ok(Transport {
+        Ok(PerProcess {
+            pid: std::process::id(),
             http,
-            config,
-            auth,
-            permits,
-            skew_ms: AtomicI64::new(0),
+            permits: Arc::new(Semaphore::new(config.max_connections)),
         })
+    }
+
+    /// This process's pool and permits; rebuilt in a child after `fork()`.
+    fn process(&self) -> Arc<PerProcess> {
+        let current = self.per_process.load_full();
+        if current.pid == std::process::id() {
+            return current;
+        }
+        match Self::for_this_process(&self.config) {
+            Ok(fresh) => {
+                let fresh = Arc::new(fresh);
+                self.per_process.store(fresh.clone());
+                fresh
+            }
+            Err(_) => current,
+        }
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -154,7 +187,12 @@ impl Transport {
         v
     }
 
-    fn build(&self, call: &Call<'_>, token: Option<&Secret>) -> Result<reqwest::RequestBuilder> {
+    fn build(
+        &self,
+        http: &reqwest::Client,
+        call: &Call<'_>,
+        token: Option<&Secret>,
+    ) -> Result<reqwest::RequestBuilder> {
         let url = format!("{}{}", self.config.base_url, call.path);
         let mut headers = HeaderMap::with_capacity(3);
         if let Some(auth) = &self.auth {
@@ -170,10 +208,7 @@ impl Transport {
             v.set_sensitive(true);
             headers.insert(SESSION_TOKEN_HEADER, v);
         }
-        let mut req = self
-            .http
-            .request(call.method.clone(), &url)
-            .headers(headers);
+        let mut req = http.request(call.method.clone(), &url).headers(headers);
         if !call.query.is_empty() {
             req = req.query(call.query);
         }
@@ -242,8 +277,9 @@ impl Transport {
     }
 
     async fn attempt(&self, call: &Call<'_>, token: Option<&Secret>) -> Result<Attempt> {
-        let req = self.build(call, token)?;
-        let _permit = self
+        let process = self.process();
+        let req = self.build(&process.http, call, token)?;
+        let _permit = process
             .permits
             .acquire()
             .await
