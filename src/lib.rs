@@ -39,6 +39,17 @@ fn reset_log_cache() {
     }
 }
 
+/// For tests: a call whose Rust future panics, run like any other call.
+#[pyfunction]
+fn _debug_panic(py: Python<'_>, asynchronous: bool) -> PyResult<Bound<'_, PyAny>> {
+    bridge::run(py, asynchronous, async {
+        if std::hint::black_box(true) {
+            panic!("deliberate panic for tests");
+        }
+        Ok(serde_json::Value::Null)
+    })
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Core log records (target "memanto_client") go to Python's `memanto_client` logger.
@@ -51,6 +62,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_session_token, m)?)?;
     m.add_function(wrap_pyfunction!(normalize_timestamp, m)?)?;
     m.add_function(wrap_pyfunction!(reset_log_cache, m)?)?;
+    m.add_function(wrap_pyfunction!(_debug_panic, m)?)?;
     m.add_function(wrap_pyfunction!(server::serve_forever, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
