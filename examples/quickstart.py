@@ -35,7 +35,8 @@ def load_conversation(path: Path, index: int) -> dict[str, Any]:
         samples = [samples]
     if not 0 <= index < len(samples):
         sys.exit(f"{path} holds {len(samples)} conversation(s); --conversation {index} is out of range")
-    return samples[index]
+    sample: dict[str, Any] = samples[index]
+    return sample
 
 
 def turns_as_memories(sample: dict[str, Any]) -> list[dict[str, Any]]:
@@ -94,7 +95,7 @@ def ingest(session: Session, memories: list[dict[str, Any]], batch_size: int) ->
 def ask_all(session: Session, questions: list[dict[str, Any]], k: int) -> None:
     start = time.perf_counter()
     hits = 0
-    per_cat: dict[int, list[int]] = {}
+    per_cat: dict[int, list[bool]] = {}
     for qa in questions:
         recalled = session.recall(qa["question"][:1000], limit=k)
         found = any(set(m.tags) & evidence_ids(qa) for m in recalled)
@@ -107,8 +108,8 @@ def ask_all(session: Session, questions: list[dict[str, Any]], k: int) -> None:
     print(f"Evidence hit rate: {hits}/{n} = {hits / max(n, 1):.1%} "
           "(a recalled memory carries one of the question's evidence dialogue ids)")
     for cat in sorted(per_cat):
-        found = per_cat[cat]
-        print(f"  {CATEGORIES.get(cat, f'category {cat}'):>12}: {sum(found)}/{len(found)} = {sum(found) / len(found):.1%}")
+        flags = per_cat[cat]
+        print(f"  {CATEGORIES.get(cat, f'category {cat}'):>12}: {sum(flags)}/{len(flags)} = {sum(flags) / len(flags):.1%}")
 
 
 def show_answers(session: Session, questions: list[dict[str, Any]]) -> None:

@@ -188,7 +188,7 @@ def test_hierarchy() -> None:
         assert issubclass(cls, MemantoError) and issubclass(cls, Exception), name
 
 
-def test_ctrl_c_abandons_a_blocking_call(tmp_path) -> None:
+def test_ctrl_c_abandons_a_blocking_call() -> None:
     with FaultServer([Scripted(200, "{}", delay=30)]) as fs:
         script = (
             "import sys, time\n"

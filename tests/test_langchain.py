@@ -27,7 +27,7 @@ def test_retriever_documents(session: Session) -> None:
     assert top.metadata["tags"] == ["alex", "drinks"]
     assert 0 < top.metadata["score"] <= 1
     assert top.metadata["created_at"].endswith("+00:00")
-    only_events = MemantoRetriever(session=session, k=3, types=["event"]).invoke("Alex milk")
+    only_events = MemantoRetriever(session=session, k=3, memory_types=["event"]).invoke("Alex milk")
     assert only_events == []
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
 
 import pytest
 
@@ -35,7 +36,8 @@ def test_remember_and_recall(session: Session) -> None:
     assert top.score is not None and 0 < top.score <= 1
     assert top.created_at is not None and top.created_at.tzinfo == timezone.utc
     assert abs(top.created_at - datetime.now(timezone.utc)) < timedelta(minutes=1)
-    assert [m.score for m in hits] == sorted((m.score for m in hits), reverse=True)
+    scores = [m.score or 0.0 for m in hits]
+    assert scores == sorted(scores, reverse=True)
     d = top.to_dict()
     assert d["id"] == r.memory_id and d["content"] == top.content
     assert set(top.extra) <= set(d)  # unknown fields are kept in extra and in to_dict()
@@ -104,7 +106,7 @@ def test_answer_is_extractive_with_sources(session: Session) -> None:
         ({"content": "ok", "title": "t" * 101}, "title"),
     ],
 )
-def test_remember_validation_before_sending(kwargs: dict, match: str) -> None:
+def test_remember_validation_before_sending(kwargs: dict[str, Any], match: str) -> None:
     with FaultServer([Scripted(200, "{}")]) as fs:
         session = Client(api_key="k", base_url=fs.url).session_from_token(_token())
         with pytest.raises(ValidationError, match=match):
@@ -130,7 +132,7 @@ def test_remember_validation_before_sending(kwargs: dict, match: str) -> None:
         (lambda s: s.batch_remember([{"content": "x", "tags": "a"}]), "list of strings"),
     ],
 )
-def test_bad_arguments_never_reach_the_server(call, match: str) -> None:
+def test_bad_arguments_never_reach_the_server(call: Callable[[Session], object], match: str) -> None:
     with FaultServer([Scripted(200, "{}")]) as fs:
         session = Client(api_key="k", base_url=fs.url).session_from_token(_token())
         with pytest.raises(ValidationError, match=match):

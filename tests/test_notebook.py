@@ -12,7 +12,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def test_async_notebook_runs_top_to_bottom() -> None:
-    nb = nbformat.read(EXAMPLES / "quickstart_async.ipynb", as_version=4)
+    nb = nbformat.read(EXAMPLES / "quickstart_async.ipynb", as_version=4)  # type: ignore[no-untyped-call]
     env_backup = {k: os.environ.pop(k) for k in ("MEMANTO_BASE_URL",) if k in os.environ}
     try:
         NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(EXAMPLES)}}).execute()

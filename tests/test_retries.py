@@ -4,6 +4,7 @@ a fault-injecting server over loopback."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 import subprocess
 import sys
 import time
@@ -14,13 +15,13 @@ import pytest
 
 from conftest import make_jwt
 from faults import FaultServer, Scripted
-from memanto_client import APITimeoutError, Client, LocalServer, RateLimitError, ServerError
+from memanto_client import APITimeoutError, Client, LocalServer, RateLimitError, ServerError, Session
 
 JSON = {"Content-Type": "application/json"}
 AGENTS = Scripted(200, '{"agents":[],"count":0}')
 
 
-def _session(url: str, **kw):
+def _session(url: str, **kw: Any) -> Session:
     token = make_jwt({"agent_id": "bot", "expires_at": "2099-01-01T00:00:00"})
     return Client(api_key="k", base_url=url, **kw).session_from_token(token)
 

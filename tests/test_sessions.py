@@ -49,6 +49,7 @@ def test_current_and_extend(session: Session) -> None:
     assert info.session_id == session.session_id
     assert info.agent_id == session.agent_id
     assert info.status == "active"
+    assert info.time_remaining_seconds is not None
     assert 6 * 3600 - 60 < info.time_remaining_seconds <= 6 * 3600
     old_expiry = session.expires_at
     old_token = session.session_token
@@ -60,6 +61,7 @@ def test_current_and_extend(session: Session) -> None:
     assert abs(record.expires_at - session.expires_at) < timedelta(seconds=1)  # exp has whole seconds
     after = session.current()
     assert after.session_id == info.session_id
+    assert after.time_remaining_seconds is not None
     assert 8 * 3600 - 60 < after.time_remaining_seconds <= 8 * 3600
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 import pytest
 
@@ -68,7 +69,7 @@ def test_supersede_with_an_existing_memory(session: Session) -> None:
     lambda t: t.astimezone(timezone(timedelta(hours=2))).isoformat(),  # +02:00
     lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.%f"),                   # naive string = UTC
 ])
-def test_time_formats_agree(session: Session, fmt) -> None:
+def test_time_formats_agree(session: Session, fmt: Callable[[datetime], datetime | str]) -> None:
     session.remember("Paris trip booked", type="event")
     _pause()
     t = datetime.now(timezone.utc)

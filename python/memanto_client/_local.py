@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _native
+
+if TYPE_CHECKING:
+    from ._client import Client
 
 __all__ = ["LocalServer"]
 
@@ -51,7 +54,7 @@ class LocalServer:
         self.api_key: str = self._native.api_key
         self.db_path: str = self._native.db_path
 
-    def client(self, **kwargs: Any) -> "Any":
+    def client(self, **kwargs: Any) -> "Client":
         """A :class:`~memanto_client.Client` for this server (same arguments as ``Client``)."""
         from ._client import Client
 

@@ -129,8 +129,10 @@ def _memories(items: Any) -> tuple[Memory, ...]:
 
 
 @dataclass(frozen=True)
-class RecallResult(_Result, Sequence[Memory]):
-    """The memories recall found, best first. Behaves as a sequence of :class:`Memory`."""
+class RecallResult(_Result):
+    """The memories recall found, best first. Iterable and indexable like a sequence of
+    :class:`Memory` (``len(result)``, ``result[0]``, ``for m in result``); ``count`` is the
+    server's count."""
 
     memories: tuple[Memory, ...] = ()
     count: int = 0

@@ -52,7 +52,8 @@ class MemantoRetriever(BaseRetriever):
             ``Session``; ``ainvoke`` works with either (a sync session runs in a worker thread).
         k: memories per query, 1..100 (default 5).
         min_similarity: optional similarity floor, 0..1.
-        types: optional memory types to keep. tags: optional tags a memory must carry.
+        memory_types: optional memory types to keep. memory_tags: optional tags a memory must
+            carry. (``tags`` is LangChain's own field, for tracing.)
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -60,11 +61,11 @@ class MemantoRetriever(BaseRetriever):
     session: Any = Field(description="a memanto_client Session or AsyncSession")
     k: int = 5
     min_similarity: float | None = None
-    types: Sequence[str] | None = None
-    tags: Sequence[str] | None = None
+    memory_types: Sequence[str] | None = None
+    memory_tags: Sequence[str] | None = None
 
     def _recall_args(self) -> dict[str, Any]:
-        return {"limit": self.k, "min_similarity": self.min_similarity, "types": self.types, "tags": self.tags}
+        return {"limit": self.k, "min_similarity": self.min_similarity, "types": self.memory_types, "tags": self.memory_tags}
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         if isinstance(self.session, AsyncSession):
