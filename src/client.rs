@@ -107,9 +107,10 @@ impl NativeClient {
         run(py, self.asynchronous, async move { c.health().await })
     }
 
-    fn server_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    /// `GET /`, `/ready` or `/live`.
+    fn probe<'py>(&self, py: Python<'py>, path: String) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        run(py, self.asynchronous, async move { c.server_info().await })
+        run(py, self.asynchronous, async move { c.probe(&path).await })
     }
 
     #[pyo3(signature = (agent_id, pattern, description, metadata))]

@@ -22,6 +22,8 @@ def test_health_and_server_info(server: LocalServer) -> None:
     client = server.client()
     h = client.health()
     assert h.ok and h.status == "healthy" and h.service == "MEMANTO"
+    assert client.ready() is True and client.live() is True
+    assert Client(base_url=server.url, api_key="wrong").ready() is True  # no key needed
     info = client.server_info()
     assert info["service"] == "MEMANTO"
     assert info["version"].startswith("0.0.")

@@ -158,3 +158,38 @@ def test_quiet_by_default() -> None:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout == "" and out.stderr == ""
+
+
+def test_connect_failure_of_a_write_is_retried_because_it_never_left() -> None:
+    """Nothing listens at first; the server appears during the backoff. remember is a write,
+    but a refused connection provably never reached a server, so it is retried."""
+    import socket
+    import threading
+
+    from faults import unused_port
+
+    port = unused_port()
+    ready = threading.Event()
+    received: list[bytes] = []
+
+    def late_server() -> None:
+        time.sleep(0.2)
+        with socket.socket() as srv:
+            srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            srv.bind(("127.0.0.1", port))
+            srv.listen()
+            ready.set()
+            srv.settimeout(10)
+            conn, _ = srv.accept()
+            with conn:
+                received.append(conn.recv(65536))
+                body = b'{"memory_id":"late"}'
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                             + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+
+    t = threading.Thread(target=late_server)
+    t.start()
+    r = _session(f"http://127.0.0.1:{port}", max_retries=3).remember("sent once it could be")
+    t.join()
+    assert r.memory_id == "late"
+    assert len(received) == 1 and received[0].startswith(b"POST /api/v2/agents/bot/remember")

@@ -116,7 +116,15 @@ class _ClientBase:
 
     def server_info(self) -> dict[str, Any]:
         """``GET /``: service name and ``version`` (tells server generations apart)."""
-        return self._finish(self._native.server_info(), dict)
+        return self._finish(self._native.probe("/"), dict)
+
+    def ready(self) -> bool:
+        """``GET /ready``: True when the server says it is ready to serve (no key needed)."""
+        return self._finish(self._native.probe("/ready"), lambda d: isinstance(d, dict) and d.get("status") == "ready")
+
+    def live(self) -> bool:
+        """``GET /live``: True when the server process answers as alive (no key needed)."""
+        return self._finish(self._native.probe("/live"), lambda d: isinstance(d, dict) and d.get("status") == "alive")
 
     def sessions(self) -> list[SessionRecord]:
         """The server's sessions, newest first (``GET /api/v2/sessions``). Tokens are never

@@ -99,7 +99,17 @@ impl Client {
 
     /// `GET /` (service name and version, used to tell server generations apart).
     pub async fn server_info(&self) -> Result<Value> {
-        self.call(Call::new(Method::GET, "/", Replay::Safe)).await
+        self.probe("/").await
+    }
+
+    /// One of the unauthenticated service routes: `/`, `/ready` or `/live`.
+    pub async fn probe(&self, path: &str) -> Result<Value> {
+        if !matches!(path, "/" | "/ready" | "/live") {
+            return Err(crate::error::Error::validation(format!(
+                "{path:?} is not a service route (/, /ready, /live)"
+            )));
+        }
+        self.call(Call::new(Method::GET, path, Replay::Safe)).await
     }
 
     /// `POST /api/v2/agents`.
