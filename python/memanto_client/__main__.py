@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from . import Client, MemantoError, decode_session_token
+from . import AuthenticationError, Client, MemantoError, NotFoundError, decode_session_token
 
 
 def _client(args: argparse.Namespace) -> Client:
@@ -93,13 +93,17 @@ def _ingest(args: argparse.Namespace) -> int:
     items = list(_items(Path(args.file)))
     start = time.perf_counter()
     stored = 0
+    tty = sys.stderr.isatty()
+    prefix = "\r" if tty else ""
     with agent.activate() as session:
         for i in range(0, len(items), 100):
             stored += session.batch_remember(items[i : i + 100]).successful
             pct = 100 * stored // max(len(items), 1)
-            print(f"\ringested {stored}/{len(items)} ({pct}%)", end="", file=sys.stderr, flush=True)
+            # one updating line on a terminal, one line per batch when piped
+            end = "" if tty else "\n"
+            print(f"{prefix}ingested {stored}/{len(items)} ({pct}%)", end=end, file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - start
-    print(f"\ningested {stored} memories into {args.agent_id} in {elapsed:.1f} s", file=sys.stderr)
+    print(f"{chr(10) if tty else ''}ingested {stored} memories into {args.agent_id} in {elapsed:.1f} s", file=sys.stderr)
     return 0
 
 
@@ -126,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except MemantoError as e:
         print(f"error: {e}", file=sys.stderr)
+        if isinstance(e, AuthenticationError):
+            print("hint: export MOORCHEH_API_KEY=... (for a memanto-local server: "
+                  "memanto-local show-key --db FILE)", file=sys.stderr)
+        elif isinstance(e, NotFoundError) and getattr(args, "agent_id", None):
+            print("hint: `memanto-client agents` lists the agents; `ingest ... --create` creates one", file=sys.stderr)
         return 1
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any, Awaitable, Callable, Generator, Mapping, TypeVar
 
 from . import _native
-from ._session import AsyncSession, Session
+from ._session import AsyncSession, Session, make_coroutine_functions, network
 from ._types import AgentInfo, Health, SessionRecord, SessionSummary
 from .exceptions import NotFoundError, ValidationError
 
@@ -109,23 +109,28 @@ class _ClientBase:
         client is garbage-collected."""
         self._native.forget_sessions()
 
+    @network
     def health(self) -> Health:
         """``GET /health``: the server's status. Raises :class:`AuthenticationError` when the
         server needs a key it did not get."""
         return self._finish(self._native.health(), Health._from)
 
+    @network
     def server_info(self) -> dict[str, Any]:
         """``GET /``: service name and ``version`` (tells server generations apart)."""
         return self._finish(self._native.probe("/"), dict)
 
+    @network
     def ready(self) -> bool:
         """``GET /ready``: True when the server says it is ready to serve (no key needed)."""
         return self._finish(self._native.probe("/ready"), lambda d: isinstance(d, dict) and d.get("status") == "ready")
 
+    @network
     def live(self) -> bool:
         """``GET /live``: True when the server process answers as alive (no key needed)."""
         return self._finish(self._native.probe("/live"), lambda d: isinstance(d, dict) and d.get("status") == "alive")
 
+    @network
     def sessions(self) -> list[SessionRecord]:
         """The server's sessions, newest first (``GET /api/v2/sessions``). Tokens are never
         included (a 0.0.8 server sends them in clear; they are dropped here)."""
@@ -169,6 +174,7 @@ class _AgentsBase:
     def _agent(self, data: Mapping[str, Any]) -> Any:
         return self._AGENT(self._client, AgentInfo._from(data))
 
+    @network
     def create(
         self,
         agent_id: str,
@@ -192,15 +198,18 @@ class _AgentsBase:
         data = self._client._native.create_agent(agent_id, pattern, description, dict(metadata) if metadata else None)
         return self._client._finish(data, self._agent)
 
+    @network
     def list(self) -> list[Any]:
         """All agents, newest first (``GET /api/v2/agents``)."""
         data = self._client._native.list_agents()
         return self._client._finish(data, lambda d: [self._agent(a) for a in d.get("agents", [])])
 
+    @network
     def get(self, agent_id: str) -> "Agent":
         """One agent (``GET /api/v2/agents/{agent_id}``). Raises :class:`NotFoundError`."""
         return self._client._finish(self._client._native.get_agent(agent_id), self._agent)
 
+    @network
     def delete(self, agent_id: str) -> None:
         """Delete an agent (``DELETE /api/v2/agents/{agent_id}``). Raises :class:`NotFoundError`."""
         return self._client._finish(self._client._native.delete_agent(agent_id), lambda _: None)
@@ -243,9 +252,9 @@ class _AgentBase:
 
         Args:
             duration_hours: the session's lifetime; the server default (6 h) when None.
-            auto_extend: before a memory call, extend the session once when less than
-                ``refresh_margin`` (seconds or timedelta, default 300) remains by the
-                server's clock. Concurrent callers share one extend request.
+            auto_extend: before a memory call, extend the session once (by 6 hours) when
+                less than ``refresh_margin`` (seconds or timedelta, default 300) remains by
+                the server's clock. Concurrent callers share one extend request.
             reactivate: when the server rejects the token as expired or revoked, activate
                 again once and retry the call once (a second rejection is raised).
 
@@ -261,10 +270,12 @@ class _AgentBase:
         )
         return self._client._finish(pending, self._session)
 
+    @network
     def deactivate(self) -> SessionSummary:
         """End the agent's sessions on the server (``POST /api/v2/agents/{agent_id}/deactivate``)."""
         return self._client._finish(self._client._native.deactivate(self.agent_id), SessionSummary._from)
 
+    @network
     def delete(self) -> Any:
         """Delete this agent (``DELETE /api/v2/agents/{agent_id}``). Sessions of this client for
         the agent forget their tokens."""
@@ -396,4 +407,15 @@ class AsyncClient(_ClientBase):
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self.close()
+        await self.close()
+
+    async def close(self) -> None:
+        """Make every session made through this client forget its token (they raise
+        :class:`SessionTokenMissingError` afterwards). Pooled connections close when the
+        client is garbage-collected."""
+        self._native.forget_sessions()
+
+
+make_coroutine_functions(AsyncAgent, _AgentBase)
+make_coroutine_functions(AsyncAgents, _AgentsBase)
+make_coroutine_functions(AsyncClient, _ClientBase)

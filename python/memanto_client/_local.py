@@ -27,7 +27,9 @@ class LocalServer:
         api_key: the key clients must send. ``None``: the key stored in ``db_path``, or a new
             random one (read it from :attr:`api_key`).
         session_duration: default session lifetime, as seconds or a ``timedelta``
-            (default 6 hours). Tests use a few seconds to see tokens expire.
+            (default 6 hours). Tests use a few seconds to see tokens expire; note that
+            sessions extend themselves (by 6 h) when less than ``refresh_margin`` (300 s)
+            remains, so activate with ``auto_extend=False`` to watch one expire.
 
     Attributes:
         url: e.g. ``"http://127.0.0.1:53817"``; pass as ``base_url``.

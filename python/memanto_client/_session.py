@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
+import functools
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from ._params import limit_param, str_list, time_param, type_name
@@ -31,6 +32,31 @@ if TYPE_CHECKING:
 __all__ = ["Session", "AsyncSession"]
 
 T = TypeVar("T")
+
+
+def make_coroutine_functions(cls: type, base: type) -> None:
+    """Give ``cls`` a real ``async def`` for each network method it inherits from ``base``
+    (whose bodies return awaitables there), so that ``inspect.iscoroutinefunction``, ``help()``
+    and frameworks that look for coroutine functions see them as such. Same signature and
+    docstring as the sync twin."""
+    for name, fn in list(vars(base).items()):
+        if name.startswith("_") or not callable(fn) or name in vars(cls) or not getattr(fn, "_network", False):
+            continue
+
+        def bind(fn: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(fn)
+            async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+                return await fn(self, *args, **kwargs)
+
+            return method
+
+        setattr(cls, name, bind(fn))
+
+
+def network(fn: T) -> T:
+    """Mark a method that sends a request (its async twin becomes a coroutine function)."""
+    fn._network = True  # type: ignore[attr-defined]
+    return fn
 
 
 class _SessionBase:
@@ -105,10 +131,12 @@ class _SessionBase:
 
     # --- session management --------------------------------------------------------------
 
+    @network
     def current(self) -> SessionInfo:
         """The server's view of this session (``GET /api/v2/session/current``)."""
         return self._finish(self._native.current(), SessionInfo._from)
 
+    @network
     def extend(self, hours: int = 6) -> SessionRecord:
         """Extend the session by ``hours`` (whole hours, > 0) via ``POST /api/v2/session/extend``,
         and adopt the token the server returns.
@@ -121,6 +149,7 @@ class _SessionBase:
             raise ValidationError(f"hours must be a positive whole number, got {hours!r}")
         return self._finish(self._native.extend(hours), self._keep_record)
 
+    @network
     def deactivate(self) -> SessionSummary:
         """End the session (``POST /api/v2/agents/{agent_id}/deactivate``). The token is forgotten
         first: later memory calls raise :class:`SessionTokenMissingError`."""
@@ -128,6 +157,7 @@ class _SessionBase:
 
     # --- memory calls --------------------------------------------------------------------
 
+    @network
     def remember(
         self,
         content: str,
@@ -164,6 +194,7 @@ class _SessionBase:
         )
         return self._finish(result, RememberResult._from)
 
+    @network
     def batch_remember(self, memories: Iterable[str | Mapping[str, Any]]) -> BatchRememberResult:
         """Store 1 to 100 memories in one request (``POST /api/v2/agents/{agent_id}/batch-remember``).
 
@@ -181,6 +212,7 @@ class _SessionBase:
         items = [{"content": m} if isinstance(m, str) else dict(m) for m in memories]
         return self._finish(self._native.batch_remember(items), BatchRememberResult._parse)
 
+    @network
     def recall(
         self,
         query: str,
@@ -221,6 +253,7 @@ class _SessionBase:
         )
         return self._finish(data, lambda d: RecallResult._parse(d, limit=limit))
 
+    @network
     def answer(
         self,
         question: str,
@@ -254,6 +287,7 @@ class _SessionBase:
 
     # --- temporal queries ----------------------------------------------------------------
 
+    @network
     def recall_as_of(
         self,
         query: str,
@@ -285,6 +319,7 @@ class _SessionBase:
         )
         return self._finish(data, lambda d: TemporalResult._parse(d, limit=limit))
 
+    @network
     def recall_changed_since(
         self,
         since: datetime | str,
@@ -309,6 +344,7 @@ class _SessionBase:
         )
         return self._finish(data, lambda d: TemporalResult._parse(d, limit=limit))
 
+    @network
     def recall_current(
         self,
         query: str,
@@ -329,6 +365,7 @@ class _SessionBase:
 
     # --- memory management ---------------------------------------------------------------
 
+    @network
     def validate(self, memory_id: str) -> MemoryOperation:
         """Record that a memory was confirmed (``POST /api/v2/agents/{agent_id}/validate/{memory_id}``):
         its ``validation_count`` goes up by one.
@@ -338,6 +375,7 @@ class _SessionBase:
         """
         return self._finish(self._native.validate_memory(memory_id), MemoryOperation._from)
 
+    @network
     def supersede(
         self,
         old_memory_id: str,
@@ -377,6 +415,7 @@ class _SessionBase:
                                      "source": source, "provenance": provenance}.items() if v is not None}
         return self._finish(self._native.supersede(old_memory_id, new), MemoryOperation._from)
 
+    @network
     def contradict(self, memory_id: str, *, reason: str | None = None,
                    contradicting_memory_id: str | None = None) -> MemoryOperation:
         """Flag a memory as contradicted (``POST /api/v2/agents/{agent_id}/contradict/{memory_id}``).
@@ -387,6 +426,7 @@ class _SessionBase:
         """
         return self._finish(self._native.contradict(memory_id, reason, contradicting_memory_id), MemoryOperation._from)
 
+    @network
     def update(
         self,
         memory_id: str,
@@ -415,6 +455,7 @@ class _SessionBase:
         )
         return self._finish(result, MemoryOperation._from)
 
+    @network
     def delete(self, memory_id: str) -> MemoryOperation:
         """Delete a memory (``DELETE /api/v2/agents/{agent_id}/memories/{memory_id}``): no later
         recall of any kind returns it.
@@ -424,6 +465,7 @@ class _SessionBase:
         """
         return self._finish(self._native.delete_memory(memory_id), MemoryOperation._from)
 
+    @network
     def upload_file(self, path: str | os.PathLike[str]) -> UploadResult:
         """Upload a document to be split into memories
         (``POST /api/v2/agents/{agent_id}/upload-file``, multipart field ``file``).
@@ -497,3 +539,7 @@ class AsyncSession(_SessionBase):
                 self._native.forget()
         else:
             self._native.forget()
+
+
+make_coroutine_functions(AsyncSession, _SessionBase)
+

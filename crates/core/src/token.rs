@@ -52,8 +52,16 @@ pub fn decode_session_token(token: &str) -> Result<SessionClaims> {
     if token.split('.').count() != 3 {
         return Err(invalid("expected three dot-separated parts"));
     }
-    let data = jsonwebtoken::dangerous::insecure_decode::<Map<String, Value>>(token)
-        .map_err(|e| invalid(&format!("{e}")))?;
+    let data =
+        jsonwebtoken::dangerous::insecure_decode::<Map<String, Value>>(token).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind as K;
+            invalid(match e.kind() {
+                K::Base64(_) => "a part is not valid base64url",
+                K::Json(_) => "the header or the claims are not a JSON object",
+                K::Utf8(_) => "the claims are not UTF-8 text",
+                _ => "it cannot be decoded as a JWT",
+            })
+        })?;
     let raw = data.claims;
     let text = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_string);
     let time = |k: &str| match raw.get(k) {
