@@ -9,6 +9,8 @@ use memanto_server::{ServerConfig, ServerHandle};
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
+use crate::errors::to_pyerr;
+
 #[pyclass(frozen, module = "memanto_client._native")]
 pub struct NativeServer {
     handle: Mutex<ServerHandle>,
@@ -16,6 +18,13 @@ pub struct NativeServer {
     api_key: String,
     db_path: String,
 }
+
+fn bad(message: String) -> PyErr {
+    Python::attach(|py| to_pyerr(py, memanto_core::Error::validation(message)))
+}
+
+/// Longest session the LocalServer issues (its tokens must stay within the years 1 to 9999).
+const MAX_SESSION_SECONDS: f64 = 100.0 * 365.25 * 24.0 * 3600.0;
 
 fn config(
     db_path: Option<PathBuf>,
@@ -26,7 +35,20 @@ fn config(
 ) -> PyResult<ServerConfig> {
     let host: IpAddr = host
         .parse()
-        .map_err(|_| PyOSError::new_err(format!("host must be an IP address, got {host:?}")))?;
+        .map_err(|_| bad(format!("host must be an IP address, got {host:?}")))?;
+    if let Some(p) = &db_path {
+        let s = p.to_string_lossy();
+        if s.trim().is_empty() || s.starts_with(":memory:") || s.starts_with("file:") {
+            return Err(bad(format!(
+                "db_path {s:?} is not a file path; pass a file name, or None for a temporary file"
+            )));
+        }
+    }
+    if let Some(k) = &api_key {
+        if k.is_empty() || !k.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(bad("api_key must be non-empty printable ASCII without spaces (it travels in an HTTP header)".into()));
+        }
+    }
     let mut cfg = ServerConfig {
         db_path,
         host,
@@ -35,14 +57,12 @@ fn config(
         ..ServerConfig::default()
     };
     if let Some(s) = session_seconds {
-        cfg.session_duration = Duration::try_from_secs_f64(s)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                PyOSError::new_err(format!(
-                    "session_seconds must be a positive number, got {s}"
-                ))
-            })?;
+        if !(s.is_finite() && s > 0.0 && s <= MAX_SESSION_SECONDS) {
+            return Err(bad(format!(
+                "session_duration must be more than 0 and at most 100 years, got {s} seconds"
+            )));
+        }
+        cfg.session_duration = Duration::from_secs_f64(s);
     }
     Ok(cfg)
 }

@@ -7,7 +7,7 @@ from typing import Any, Awaitable, Callable, Generator, Mapping, TypeVar
 
 from . import _native
 from ._session import AsyncSession, Session, make_coroutine_functions, network
-from ._types import AgentInfo, Health, SessionRecord, SessionSummary
+from ._types import AgentInfo, Health, SessionRecord, SessionSummary, json_object
 from .exceptions import NotFoundError, ValidationError
 
 __all__ = ["Client", "Agents", "Agent", "AsyncClient", "AsyncAgents", "AsyncAgent", "DEFAULT_TIMEOUT"]
@@ -28,6 +28,14 @@ DEFAULT_MAX_CONNECTIONS = 64
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 #: A session extends itself when less than this many seconds remain.
 DEFAULT_REFRESH_MARGIN = 300.0
+
+
+def _json_list(data: Any) -> list[Any]:
+    if not isinstance(data, list):
+        from .exceptions import ServerError
+
+        raise ServerError(f"The server sent an unexpected response: expected a JSON list, got {type(data).__name__}.")
+    return data
 
 
 def _seconds(value: float | timedelta) -> float:
@@ -118,7 +126,7 @@ class _ClientBase:
     @network
     def server_info(self) -> dict[str, Any]:
         """``GET /``: service name and ``version`` (tells server generations apart)."""
-        return self._finish(self._native.probe("/"), dict)
+        return self._finish(self._native.probe("/"), lambda d: dict(json_object(d, "server info")))
 
     @network
     def ready(self) -> bool:
@@ -134,7 +142,7 @@ class _ClientBase:
     def sessions(self) -> list[SessionRecord]:
         """The server's sessions, newest first (``GET /api/v2/sessions``). Tokens are never
         included (a 0.0.8 server sends them in clear; they are dropped here)."""
-        return self._finish(self._native.list_sessions(), lambda d: [SessionRecord._parse(s) for s in d or []])
+        return self._finish(self._native.list_sessions(), lambda d: [SessionRecord._parse(s) for s in _json_list(d)])
 
     def session_from_token(
         self,
@@ -202,7 +210,9 @@ class _AgentsBase:
     def list(self) -> list[Any]:
         """All agents, newest first (``GET /api/v2/agents``)."""
         data = self._client._native.list_agents()
-        return self._client._finish(data, lambda d: [self._agent(a) for a in d.get("agents", [])])
+        return self._client._finish(
+            data, lambda d: [self._agent(a) for a in _json_list(json_object(d, "agent list").get("agents", []))]
+        )
 
     @network
     def get(self, agent_id: str) -> "Agent":

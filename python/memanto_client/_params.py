@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from .exceptions import ValidationError
 
@@ -23,7 +23,10 @@ def time_param(name: str, value: datetime | str | None, *, required: bool = Fals
                 f"{name} is a naive datetime; pass an aware one, e.g. datetime.now(timezone.utc) "
                 "or dt.replace(tzinfo=timezone.utc)"
             )
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        try:
+            return value.astimezone(timezone.utc).isoformat()
+        except OverflowError as e:
+            raise ValidationError(f"{name} is out of range once converted to UTC: {value!r}") from e
     raise ValidationError(f"{name} must be a datetime or an ISO-8601 string, got {type(value).__name__}")
 
 
@@ -32,6 +35,8 @@ def str_list(name: str, value: str | Iterable[str] | None) -> list[str]:
         return []
     if isinstance(value, str):
         return [value]
+    if isinstance(value, Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"{name} must be a string or a list of strings, got {type(value).__name__}")
     items = list(value)
     if not all(isinstance(v, str) for v in items):
         raise ValidationError(f"{name} must be a string or a list of strings")

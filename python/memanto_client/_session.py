@@ -209,7 +209,9 @@ class _SessionBase:
             ValidationError: an empty or oversize batch, or a bad item (named by its index),
             before anything is sent.
         """
-        items = [{"content": m} if isinstance(m, str) else dict(m) for m in memories]
+        if isinstance(memories, (str, bytes, Mapping)):
+            raise ValidationError("memories must be a list of strings or dicts, not a single string or dict")
+        items = [{"content": m} if isinstance(m, str) else dict(m) if isinstance(m, Mapping) else m for m in memories]
         return self._finish(self._native.batch_remember(items), BatchRememberResult._parse)
 
     @network

@@ -41,7 +41,40 @@ def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     iso = _native.normalize_timestamp(value)
-    return datetime.fromisoformat(iso) if iso is not None else None
+    try:
+        return datetime.fromisoformat(iso) if iso is not None else None
+    except ValueError:  # outside the years datetime can hold
+        return None
+
+
+def json_object(data: Any, what: str) -> Mapping[str, Any]:
+    """The server's JSON object, or a ServerError saying the response had another shape."""
+    if not isinstance(data, Mapping):
+        from .exceptions import ServerError
+
+        raise ServerError(
+            f"The server sent an unexpected response for {what}: expected a JSON object, got "
+            f"{type(data).__name__}. Check that base_url points at a Memanto server."
+        )
+    return data
+
+
+_SIMPLE = {"str": (str,), "float": (int, float), "int": (int,), "bool": (bool,)}
+
+
+def _field_value(value: Any, annotation: str, is_time: bool, is_tuple: bool) -> Any:
+    """A server value for a typed field: parsed times, tuples of strings, and None where the
+    value has another type than the field's (the raw value stays in ``to_dict()``)."""
+    if is_time:
+        return parse_time(value)
+    if is_tuple:
+        return tuple(v for v in value if isinstance(v, str)) if isinstance(value, (list, tuple)) else ()
+    base = annotation.split("|")[0].strip()
+    kinds = _SIMPLE.get(base)
+    if kinds is not None and value is not None:
+        ok = isinstance(value, kinds) and not (base != "bool" and isinstance(value, bool))
+        return value if ok else None
+    return value
 
 
 def _now() -> datetime:
@@ -63,19 +96,16 @@ class _Result:
     _raw: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, repr=False, compare=False)
 
     @classmethod
-    def _from(cls: type[T], data: Mapping[str, Any], **overrides: Any) -> T:
-        known = {f.name for f in dataclasses.fields(cls)} - {"extra", "_raw"}
+    def _from(cls: type[T], data: Any, **overrides: Any) -> T:
+        data = json_object(data, cls.__name__)
+        fields = {f.name: f.type for f in dataclasses.fields(cls)}
+        known = set(fields) - {"extra", "_raw"}
         kwargs: dict[str, Any] = {}
         for name in known:
             if name in overrides:
                 kwargs[name] = overrides[name]
             elif name in data:
-                value = data[name]
-                if name in cls._TIMES:
-                    value = parse_time(value)
-                elif name in cls._TUPLES:
-                    value = tuple(value or ())
-                kwargs[name] = value
+                kwargs[name] = _field_value(data[name], str(fields[name]), name in cls._TIMES, name in cls._TUPLES)
         extra = {k: v for k, v in data.items() if k not in known}
         return cls(**kwargs, extra=MappingProxyType(extra), _raw=MappingProxyType(dict(data)))
 
@@ -125,7 +155,9 @@ class Memory(_Result):
 
 
 def _memories(items: Any) -> tuple[Memory, ...]:
-    return tuple(Memory._from(m) for m in (items or ()) if isinstance(m, Mapping))
+    if not isinstance(items, (list, tuple)):
+        return ()
+    return tuple(Memory._from(m) for m in items if isinstance(m, Mapping))
 
 
 @dataclass(frozen=True)
@@ -145,7 +177,8 @@ class RecallResult(_Result):
     limit: int | None = None
 
     @classmethod
-    def _parse(cls: type[R], data: Mapping[str, Any], *, limit: int | None = None) -> R:
+    def _parse(cls: type[R], data: Any, *, limit: int | None = None) -> R:
+        data = json_object(data, cls.__name__)
         return cls._from(data, memories=_memories(data.get("memories")), limit=limit)
 
     @property
@@ -231,7 +264,8 @@ class Answer(_Result):
     namespace: str | None = None
 
     @classmethod
-    def _parse(cls, data: Mapping[str, Any]) -> "Answer":
+    def _parse(cls, data: Any) -> "Answer":
+        data = json_object(data, "Answer")
         return cls._from(data, sources=_memories(data.get("sources")))
 
     @property
@@ -280,7 +314,8 @@ class BatchRememberResult(_Result):
     namespace: str | None = None
 
     @classmethod
-    def _parse(cls, data: Mapping[str, Any]) -> "BatchRememberResult":
+    def _parse(cls, data: Any) -> "BatchRememberResult":
+        data = json_object(data, "BatchRememberResult")
         items = tuple(BatchItemResult._from(r) for r in data.get("results") or () if isinstance(r, Mapping))
         return cls._from(data, results=items)
 
@@ -323,7 +358,8 @@ class SessionRecord(_Result):
     status: str | None = None
 
     @classmethod
-    def _parse(cls, data: Mapping[str, Any]) -> "SessionRecord":
+    def _parse(cls, data: Any) -> "SessionRecord":
+        data = json_object(data, "SessionRecord")
         # The token is kept in the Session object only, never in a result or its dict.
         clean = {k: v for k, v in data.items() if k != "session_token"}
         return cls._from(clean)

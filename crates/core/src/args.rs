@@ -37,6 +37,7 @@ impl MemoryInput {
             if s.trim().is_empty() {
                 return Err(Error::validation("source must not be empty"));
             }
+            validate::short_text("source", s)?;
         }
         Ok(())
     }
@@ -195,6 +196,9 @@ impl MemoryUpdate {
         }
         if let Some(t) = &self.tags {
             validate::tags(t)?;
+        }
+        if let Some(s) = &self.source {
+            validate::short_text("source", s)?;
         }
         if let Some(p) = &self.provenance {
             validate::one_of("provenance", p, &validate::PROVENANCES)?;

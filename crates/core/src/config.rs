@@ -20,6 +20,8 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// Default bound on connections in use at once (further callers wait their turn).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
+/// The most connections a client may hold open at once.
+pub const MAX_CONNECTIONS_LIMIT: usize = 10_000;
 /// Default cap on a response body.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
@@ -133,8 +135,11 @@ impl ClientConfig {
 impl ClientConfig {
     /// Check the tunables a caller may have changed after `resolve`.
     pub fn check(&self) -> Result<()> {
-        if self.max_connections == 0 {
-            return Err(Error::validation("max_connections must be at least 1"));
+        if self.max_connections == 0 || self.max_connections > MAX_CONNECTIONS_LIMIT {
+            return Err(Error::validation(format!(
+                "max_connections must be between 1 and {MAX_CONNECTIONS_LIMIT}, got {}",
+                self.max_connections
+            )));
         }
         if self.max_response_bytes == 0 {
             return Err(Error::validation("max_response_bytes must be at least 1"));
@@ -166,6 +171,11 @@ fn normalize_base_url(raw: &str) -> Result<String> {
     }
     if url.query().is_some() {
         return Err(Error::validation("base_url must not have a query string"));
+    }
+    if url.fragment().is_some() {
+        return Err(Error::validation(
+            "base_url must not have a fragment (#...)",
+        ));
     }
     // Accept a base that already ends in /api/v2: the client adds it itself.
     let s = url.as_str().trim_end_matches('/');

@@ -102,6 +102,10 @@ impl Error {
 }
 
 const SNIPPET_CHARS: usize = 200;
+/// Remedy of a 404 on an agent route.
+pub const AGENT_REMEDY: &str = "Check the agent id (client.agents.list() shows what exists).";
+/// Remedy of a 404 on a route that names a memory.
+pub const MEMORY_REMEDY: &str = "Check the memory id (recall shows the ids that exist).";
 
 /// A short, single-line excerpt of a non-JSON body (e.g. a proxy's HTML error page).
 pub fn snippet(text: &str) -> String {
@@ -247,12 +251,13 @@ pub fn from_response(
         Some(v) => {
             let (code, msg) = match v.get("detail") {
                 Some(d) => detail_text(d),
-                None => (None, snippet(&text)),
+                None => (None, snippet(&redact(&text, secrets))),
             };
             (code, msg, v.clone())
         }
         None => {
-            let snip = snippet(&text);
+            // Redact before shortening, so that a secret cut at the edge cannot escape.
+            let snip = snippet(&redact(&text, secrets));
             let ct = content_type.unwrap_or("no content type");
             (
                 None,
@@ -300,8 +305,8 @@ pub fn from_response(
             ErrorKind::NotFound,
             "The server has no session for this agent. Activate the agent first.",
         ),
-        404 if code_str == "MemoryNotFound" => (ErrorKind::NotFound, "Check the memory id (recall shows the ids that exist)."),
-        404 => (ErrorKind::NotFound, "Check the agent id (client.agents.list() shows what exists)."),
+        404 if code_str == "MemoryNotFound" => (ErrorKind::NotFound, MEMORY_REMEDY),
+        404 => (ErrorKind::NotFound, AGENT_REMEDY),
         409 => (ErrorKind::Conflict, "The agent already exists; use client.agents.get(agent_id) instead."),
         415 => (ErrorKind::Validation, "This server does not accept that file type; convert it to .txt, .md, .json or .csv."),
         400 | 413 | 422 => (ErrorKind::Validation, "Fix the request arguments named above."),
@@ -331,7 +336,7 @@ fn redact_value(v: Value, secrets: &[&str]) -> Value {
         Value::Array(a) => Value::Array(a.into_iter().map(|x| redact_value(x, secrets)).collect()),
         Value::Object(m) => Value::Object(
             m.into_iter()
-                .map(|(k, x)| (k, redact_value(x, secrets)))
+                .map(|(k, x)| (redact(&k, secrets), redact_value(x, secrets)))
                 .collect(),
         ),
         other => other,

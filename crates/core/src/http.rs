@@ -130,14 +130,11 @@ impl Transport {
     }
 
     fn for_this_process(config: &ClientConfig) -> Result<PerProcess> {
-        let mut builder = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .user_agent(concat!("memanto-client/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(config.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(config.max_connections);
-        if let Some(t) = config.timeout {
-            builder = builder.timeout(t);
-        }
         let http = builder.build().map_err(|e| {
             Error::new(
                 ErrorKind::Connection,
@@ -232,10 +229,13 @@ impl Transport {
                 .with_jitter()
                 .with_max_times(self.config.retry.max_retries as usize),
         );
+        // `timeout` bounds the whole call: queueing for a connection, every attempt and every
+        // wait between attempts.
+        let deadline = self.config.timeout.map(|t| Instant::now() + t);
         let mut attempt: u32 = 1;
         loop {
             let started = Instant::now();
-            let outcome = self.attempt(call, token).await;
+            let outcome = self.attempt(call, token, deadline).await;
             let elapsed_ms = started.elapsed().as_millis();
             match outcome {
                 Ok(Attempt::Done(reply)) => {
@@ -260,6 +260,16 @@ impl Transport {
                         };
                     };
                     let delay = wait.unwrap_or(delay);
+                    if deadline.is_some_and(|d| Instant::now() + delay >= d) {
+                        log::debug!(target: LOG_TARGET, "{} {} -> {} (attempt {attempt}, {elapsed_ms} ms, no time left to retry)", call.method, call.path, describe(&error));
+                        return match error.status_code {
+                            Some(_) => Ok(Reply {
+                                result: Err(error),
+                                session_token: None,
+                            }),
+                            None => Err(error),
+                        };
+                    }
                     log::info!(
                         target: LOG_TARGET,
                         "{} {} -> {} (attempt {attempt}, {elapsed_ms} ms); retrying in {} ms",
@@ -276,17 +286,45 @@ impl Transport {
         }
     }
 
-    async fn attempt(&self, call: &Call<'_>, token: Option<&Secret>) -> Result<Attempt> {
+    async fn attempt(
+        &self,
+        call: &Call<'_>,
+        token: Option<&Secret>,
+        deadline: Option<Instant>,
+    ) -> Result<Attempt> {
         let process = self.process();
-        let req = self.build(&process.http, call, token)?;
-        let _permit = process
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| Error::new(ErrorKind::Connection, "the client was closed"))?;
+        let mut req = self.build(&process.http, call, token)?;
+        let acquire = process.permits.acquire();
+        let _permit = match deadline {
+            Some(d) => tokio::time::timeout_at(d.into(), acquire)
+                .await
+                .map_err(|_| {
+                    Error::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "No connection became free within the timeout (max_connections={}); \
+                         raise timeout=... or max_connections=..., or make fewer calls at once.",
+                            self.config.max_connections
+                        ),
+                    )
+                })?,
+            None => acquire.await,
+        }
+        .map_err(|_| Error::new(ErrorKind::Connection, "the client was closed"))?;
+        if let Some(d) = deadline {
+            req = req.timeout(
+                d.saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(1)),
+            );
+        }
         let secrets = self.secrets(token);
         let resp = match req.send().await {
             Ok(r) => r,
+            Err(e) if e.is_builder() => {
+                return Err(Error::validation(
+                    "The request could not be built (an argument makes the URL too long or invalid); shorten it.",
+                ));
+            }
             Err(e) => {
                 // Connect failures provably never reached the server: safe to retry any call.
                 let retry = !e.is_timeout() && (e.is_connect() || call.replay == Replay::Safe);
@@ -361,7 +399,7 @@ impl Transport {
                     format!(
                         "The server answered HTTP {status} with a body that is not JSON ({ct}; {e}): {}. \
                          Check that base_url points at a Memanto server.",
-                        error::redact(&error::snippet(&String::from_utf8_lossy(&bytes)), &secrets)
+                        error::snippet(&error::redact(&String::from_utf8_lossy(&bytes), &secrets))
                     ),
                 );
                 err.status_code = Some(status);

@@ -7,12 +7,18 @@ use serde_json::{json, Value};
 use crate::args::{
     filter_params, AnswerArgs, MemoryInput, MemoryUpdate, RecallArgs, Replacement, TemporalArgs,
 };
-use crate::error::{Error, Result};
+use crate::error::{self, Error, ErrorKind, Result};
 use crate::http::{Call, Payload, Replay};
 use crate::session::Session;
 use crate::validate;
 
 impl Session {
+    /// `{route}/{memory_id}` under this agent, the id checked and sent as one encoded segment.
+    fn memory_path(&self, route: &str, memory_id: &str) -> Result<String> {
+        validate::memory_id(memory_id)?;
+        Ok(self.agent_path(&format!("{route}/{}", validate::path_segment(memory_id))))
+    }
+
     async fn call_at(
         &self,
         method: Method,
@@ -23,7 +29,18 @@ impl Session {
     ) -> Result<Value> {
         let mut call = Call::new(method, path, replay).query(query);
         call.payload = payload;
-        self.call(call).await
+        let names_a_memory = ["/memories/", "/validate/", "/supersede/", "/contradict/"]
+            .iter()
+            .any(|r| path.contains(r));
+        self.call(call).await.map_err(|mut e| {
+            if names_a_memory
+                && e.kind == ErrorKind::NotFound
+                && e.code.as_deref() != Some("AgentNotFound")
+            {
+                e.message = e.message.replace(error::AGENT_REMEDY, error::MEMORY_REMEDY);
+            }
+            e
+        })
     }
 
     /// `POST /api/v2/agents/{id}/remember`: content in the JSON body, the other fields as query
@@ -149,7 +166,7 @@ impl Session {
         validate::memory_id(memory_id)?;
         self.call_at(
             Method::POST,
-            &self.agent_path(&format!("validate/{memory_id}")),
+            &self.memory_path("validate", memory_id)?,
             Replay::Unsafe,
             &[],
             Payload::Empty,
@@ -161,7 +178,7 @@ impl Session {
     /// parameter (0.0.8) or the new memory's fields as the body (stored in the same call).
     pub async fn supersede(&self, old_memory_id: &str, replacement: &Replacement) -> Result<Value> {
         validate::memory_id(old_memory_id)?;
-        let path = self.agent_path(&format!("supersede/{old_memory_id}"));
+        let path = self.memory_path("supersede", old_memory_id)?;
         match replacement {
             Replacement::Existing(new_id) => {
                 validate::memory_id(new_id)?;
@@ -214,7 +231,7 @@ impl Session {
         };
         self.call_at(
             Method::POST,
-            &self.agent_path(&format!("contradict/{memory_id}")),
+            &self.memory_path("contradict", memory_id)?,
             Replay::Safe,
             &[],
             body.map_or(Payload::Empty, Payload::Json),
@@ -228,7 +245,7 @@ impl Session {
         update.validate()?;
         self.call_at(
             Method::PATCH,
-            &self.agent_path(&format!("memories/{memory_id}")),
+            &self.memory_path("memories", memory_id)?,
             Replay::Safe,
             &[],
             Payload::Json(update.to_json()),
@@ -241,7 +258,7 @@ impl Session {
         validate::memory_id(memory_id)?;
         self.call_at(
             Method::DELETE,
-            &self.agent_path(&format!("memories/{memory_id}")),
+            &self.memory_path("memories", memory_id)?,
             Replay::Safe,
             &[],
             Payload::Empty,
@@ -307,6 +324,7 @@ impl Session {
             q.push(("temperature", t.to_string()));
         }
         if let Some(m) = &args.ai_model {
+            validate::short_text("ai_model", m)?;
             q.push(("aiModel", m.clone()));
         }
         if let Some(k) = args.kiosk_mode {

@@ -31,6 +31,13 @@ fn invalid(reason: &str) -> Error {
     )
 }
 
+/// Times a Python `datetime` can hold (years 1 to 9999); others are treated as absent (for
+/// optional claims) or make the token malformed (for the expiry).
+fn in_range(t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    use chrono::Datelike;
+    (1..=9999).contains(&t.year()).then_some(t)
+}
+
 fn numeric_time(v: &Value) -> Option<DateTime<Utc>> {
     let secs = v.as_f64()?;
     if !secs.is_finite() {
@@ -65,8 +72,8 @@ pub fn decode_session_token(token: &str) -> Result<SessionClaims> {
     let raw = data.claims;
     let text = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_string);
     let time = |k: &str| match raw.get(k) {
-        Some(Value::String(s)) => parse_timestamp(s),
-        Some(v @ Value::Number(_)) => numeric_time(v),
+        Some(Value::String(s)) => parse_timestamp(s).and_then(in_range),
+        Some(v @ Value::Number(_)) => numeric_time(v).and_then(in_range),
         _ => None,
     };
     let expires_at = match raw.get("exp") {
@@ -79,13 +86,15 @@ pub fn decode_session_token(token: &str) -> Result<SessionClaims> {
             _ => return Err(invalid("it carries neither an exp nor an expires_at claim")),
         },
     };
+    let expires_at = in_range(expires_at)
+        .ok_or_else(|| invalid("its expiry is out of range (years 1 to 9999)"))?;
     Ok(SessionClaims {
         agent_id: text("agent_id"),
         namespace: text("namespace"),
         session_id: text("session_id"),
         started_at: time("started_at"),
         expires_at,
-        issued_at: raw.get("iat").and_then(numeric_time),
+        issued_at: raw.get("iat").and_then(numeric_time).and_then(in_range),
         raw,
     })
 }

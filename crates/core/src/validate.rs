@@ -47,10 +47,44 @@ pub fn agent_id(id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Longest memory id accepted (ids are UUIDs in practice).
+pub const MAX_MEMORY_ID_CHARS: usize = 200;
+/// Longest tag, source or model name accepted (keeps query strings within URL limits).
+pub const MAX_SHORT_TEXT_CHARS: usize = 200;
+
+/// A memory id is sent as one path segment: it may not be empty, `.` or `..`, nor contain
+/// separators, escapes or control characters that could make it another path.
 pub fn memory_id(id: &str) -> Result<()> {
-    if id.trim().is_empty() || id.contains('/') || id.contains('?') || id.contains('#') {
+    let bad_char = id
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '/' | '\\' | '?' | '#' | '%'));
+    let too_long = id.chars().count() > MAX_MEMORY_ID_CHARS;
+    if id.trim().is_empty() || id == "." || id == ".." || bad_char || too_long {
+        let shown: String = id.chars().take(40).collect();
         return Err(Error::validation(format!(
-            "memory_id {id:?} is not a valid memory id"
+            "memory_id {shown:?} is not a valid memory id (1 to {MAX_MEMORY_ID_CHARS} characters, \
+             no '/', '\\', '?', '#', '%' or control characters, and not '.' or '..')"
+        )));
+    }
+    Ok(())
+}
+
+/// `id` as a single, percent-encoded path segment (after `memory_id` accepted it).
+pub fn path_segment(id: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(id, SEGMENT).to_string()
+}
+
+/// A short free-text value (source, model name): at most `MAX_SHORT_TEXT_CHARS`.
+pub fn short_text(what: &str, value: &str) -> Result<()> {
+    let n = value.chars().count();
+    if n > MAX_SHORT_TEXT_CHARS {
+        return Err(Error::validation(format!(
+            "{what} is {n} characters; at most {MAX_SHORT_TEXT_CHARS} are accepted"
         )));
     }
     Ok(())
@@ -129,6 +163,12 @@ pub fn tags(tags: &[String]) -> Result<()> {
         if t.contains(',') {
             return Err(Error::validation(format!(
                 "tag {t:?} contains a comma; the server splits tags on commas"
+            )));
+        }
+        let n = t.chars().count();
+        if n > MAX_SHORT_TEXT_CHARS {
+            return Err(Error::validation(format!(
+                "a tag is {n} characters; tags may have at most {MAX_SHORT_TEXT_CHARS}"
             )));
         }
     }
