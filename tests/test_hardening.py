@@ -202,3 +202,39 @@ def test_unknown_memory_says_memory_not_agent() -> None:
 def test_local_server_refuses_bad_configuration(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(ValidationError, match=match):
         LocalServer(**kwargs)
+
+
+def test_writes_racing_an_agent_deletion_leave_nothing_behind(tmp_path: Any) -> None:
+    import sqlite3
+    import threading
+
+    db = tmp_path / "race.db"
+    with LocalServer(db_path=db) as server:
+        owner = server.client()
+        writer = server.client()  # a second client: its session does not learn of the deletion
+        agent = owner.agents.create("victim")
+        session = writer.session_from_token(agent.activate().session_token)
+        stop = threading.Event()
+
+        def write(i: int) -> None:
+            while not stop.is_set():
+                try:
+                    session.remember(f"secret {i}")
+                except MemantoError:
+                    pass
+
+        threads = [threading.Thread(target=write, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        owner.agents.delete("victim")
+        time.sleep(0.3)
+        stop.set()
+        for t in threads:
+            t.join(timeout=10)
+        with owner.agents.create("victim").activate() as fresh:
+            assert fresh.recall("secret").count == 0
+        orphans = sqlite3.connect(db).execute(
+            "SELECT count(*) FROM memories WHERE agent_id NOT IN (SELECT agent_id FROM agents)"
+        ).fetchone()[0]
+        assert orphans == 0

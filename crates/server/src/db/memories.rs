@@ -104,7 +104,9 @@ pub fn insert(
     Ok(id)
 }
 
-/// Stores all `items` in one transaction (all or nothing); returns their new ids.
+/// Stores all `items` in one transaction (all or nothing); returns their new ids. The
+/// session is checked again inside the transaction: a write that raced with a deactivate or
+/// an agent deletion must not leave memories behind for a later agent of the same id.
 pub fn insert_all(
     conn: &mut Connection,
     agent_id: &str,
@@ -113,6 +115,15 @@ pub fn insert_all(
     items: &[NewMemory],
 ) -> ApiResult<Vec<String>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let live: bool = tx.query_row(
+        "SELECT EXISTS(SELECT 1 FROM sessions s JOIN agents a ON a.agent_id = s.agent_id
+                       WHERE s.session_id = ?1 AND s.agent_id = ?2 AND s.status = 'active')",
+        [session_id, agent_id],
+        |r| r.get(0),
+    )?;
+    if !live {
+        return Err(ApiError::session_inactive(session_id));
+    }
     let ids = items
         .iter()
         .map(|m| insert(&tx, agent_id, session_id, created_at, m))
