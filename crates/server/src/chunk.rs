@@ -43,14 +43,45 @@ impl Kind {
     }
 }
 
+/// The splitters get at most this much text at a time. Their cost grows with the square of
+/// a stretch that has no paragraph or sentence boundary, so without this bound one large
+/// file without blank lines or spaces could occupy the server for hours.
+const BLOCK_CHARS: usize = 8 * TARGET_CHARS;
+
+/// `text` cut into blocks of at most [`BLOCK_CHARS`] characters, at paragraph breaks where
+/// possible, else at the last whitespace, else anywhere (on a character boundary).
+fn blocks(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let Some((limit, _)) = rest.char_indices().nth(BLOCK_CHARS) else {
+            out.push(rest);
+            break;
+        };
+        let window = &rest[..limit];
+        let cut = window
+            .rfind("\n\n")
+            .map(|i| i + 2)
+            .or_else(|| window.rfind(char::is_whitespace).map(|i| i + 1))
+            .filter(|&i| i > 0)
+            .unwrap_or(limit);
+        out.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    out
+}
+
 /// The pieces of `text`, or why it cannot be read as `kind`.
 pub fn split(kind: Kind, text: &str) -> Result<Vec<String>, String> {
     let pieces = match kind {
         Kind::Text => text_chunks(text),
-        Kind::Markdown => MarkdownSplitter::new(ChunkConfig::new(TARGET_CHARS))
-            .chunks(text)
-            .map(str::to_owned)
-            .collect(),
+        Kind::Markdown => {
+            let splitter = MarkdownSplitter::new(ChunkConfig::new(TARGET_CHARS));
+            blocks(text)
+                .into_iter()
+                .flat_map(|b| splitter.chunks(b).map(str::to_owned).collect::<Vec<_>>())
+                .collect()
+        }
         Kind::Json => json_chunks(text)?,
         Kind::Csv => csv_chunks(text)?,
     };
@@ -61,9 +92,10 @@ pub fn split(kind: Kind, text: &str) -> Result<Vec<String>, String> {
 }
 
 fn text_chunks(text: &str) -> Vec<String> {
-    TextSplitter::new(ChunkConfig::new(TARGET_CHARS))
-        .chunks(text)
-        .map(str::to_owned)
+    let splitter = TextSplitter::new(ChunkConfig::new(TARGET_CHARS));
+    blocks(text)
+        .into_iter()
+        .flat_map(|b| splitter.chunks(b).map(str::to_owned).collect::<Vec<_>>())
         .collect()
 }
 
@@ -196,6 +228,36 @@ mod tests {
         let long = format!(r#"["{}"]"#, "word ".repeat(2500));
         let pieces = split(Kind::Json, &long).unwrap();
         assert!(pieces.len() > 1 && pieces.iter().all(|p| p.len() <= TARGET_CHARS));
+    }
+
+    #[test]
+    fn large_text_without_boundaries_is_split_whole_into_small_pieces() {
+        for text in [
+            "x".repeat(200_000),
+            "word ".repeat(40_000),
+            "é".repeat(100_000),
+        ] {
+            let pieces = split(Kind::Text, &text).unwrap();
+            assert_eq!(
+                pieces
+                    .concat()
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .count(),
+                text.chars().filter(|c| !c.is_whitespace()).count()
+            );
+            assert!(pieces.iter().all(|p| p.chars().count() <= TARGET_CHARS));
+            let md = split(Kind::Markdown, &text).unwrap();
+            assert!(md.iter().all(|p| p.chars().count() <= TARGET_CHARS));
+        }
+    }
+
+    #[test]
+    fn blocks_cut_on_char_boundaries_and_keep_everything() {
+        let text = format!("{}\n\n{}", "a b ".repeat(3000), "ü".repeat(20_000));
+        let parts = blocks(&text);
+        assert_eq!(parts.concat(), text);
+        assert!(parts.iter().all(|b| b.chars().count() <= BLOCK_CHARS));
     }
 
     #[test]
