@@ -22,6 +22,7 @@ def test_health_and_server_info(server: LocalServer) -> None:
     client = server.client()
     h = client.health()
     assert h.ok and h.status == "healthy" and h.service == "MEMANTO"
+    assert h.moorcheh_connected is False and h.extra["backend"] == "local"
     assert client.ready() is True and client.live() is True
     assert Client(base_url=server.url, api_key="wrong").ready() is True  # no key needed
     info = client.server_info()

@@ -34,7 +34,7 @@ async fn service_routes() {
     assert_eq!(h.status, StatusCode::OK);
     assert_eq!(
         h.body,
-        json!({ "status": "healthy", "service": "MEMANTO", "version": "0.0.8", "moorcheh_connected": true })
+        json!({ "status": "healthy", "service": "MEMANTO", "version": "0.0.8", "moorcheh_connected": false, "backend": "local" })
     );
     let h = app.get("/health").send().await;
     assert_eq!(h.status, StatusCode::UNAUTHORIZED);

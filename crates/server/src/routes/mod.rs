@@ -114,7 +114,9 @@ async fn health(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<
         "status": "healthy",
         "service": "MEMANTO",
         "version": crate::API_VERSION,
-        "moorcheh_connected": true,
+        // No Moorcheh behind a LocalServer: say so rather than claim a connection.
+        "moorcheh_connected": false,
+        "backend": "local",
     })))
 }
 
