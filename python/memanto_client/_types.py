@@ -40,6 +40,15 @@ def parse_time(value: Any) -> datetime | None:
         return value
     if not isinstance(value, str):
         return None
+    # Fast path: the common RFC 3339 shapes ("...Z", "+00:00", naive = UTC) that
+    # datetime.fromisoformat reads directly; anything else goes through the Rust parser.
+    try:
+        text = value[:-1] + "+00:00" if value.endswith("Z") else value
+        dt = datetime.fromisoformat(text)
+        if "T" in text and len(text) >= 19:
+            return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        pass
     iso = _native.normalize_timestamp(value)
     try:
         return datetime.fromisoformat(iso) if iso is not None else None
@@ -49,7 +58,7 @@ def parse_time(value: Any) -> datetime | None:
 
 def json_object(data: Any, what: str) -> Mapping[str, Any]:
     """The server's JSON object, or a ServerError saying the response had another shape."""
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         from .exceptions import ServerError
 
         raise ServerError(
@@ -59,22 +68,42 @@ def json_object(data: Any, what: str) -> Mapping[str, Any]:
     return data
 
 
-_SIMPLE = {"str": (str,), "float": (int, float), "int": (int,), "bool": (bool,)}
+_SIMPLE: dict[str, tuple[type, ...]] = {"str": (str,), "float": (int, float), "int": (int,), "bool": (bool,)}
+_plans: dict[type, dict[str, str]] = {}
 
 
-def _field_value(value: Any, annotation: str, is_time: bool, is_tuple: bool) -> Any:
+def _plan(cls: type) -> dict[str, str]:
+    """For each field of a result class, how to convert the server's value (computed once)."""
+    plan: dict[str, str] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in ("extra", "_raw"):
+            continue
+        if f.name in getattr(cls, "_TIMES", ()):
+            plan[f.name] = "time"
+        elif f.name in getattr(cls, "_TUPLES", ()):
+            plan[f.name] = "tuple"
+        else:
+            base = str(f.type).split("|")[0].strip()
+            plan[f.name] = base if base in _SIMPLE else "any"
+    _plans[cls] = plan
+    return plan
+
+
+def _convert(value: Any, kind: str) -> Any:
     """A server value for a typed field: parsed times, tuples of strings, and None where the
     value has another type than the field's (the raw value stays in ``to_dict()``)."""
-    if is_time:
+    if value is None or kind == "any":
+        return value
+    if kind == "time":
         return parse_time(value)
-    if is_tuple:
+    if kind == "tuple":
         return tuple(v for v in value if isinstance(v, str)) if isinstance(value, (list, tuple)) else ()
-    base = annotation.split("|")[0].strip()
-    kinds = _SIMPLE.get(base)
-    if kinds is not None and value is not None:
-        ok = isinstance(value, kinds) and not (base != "bool" and isinstance(value, bool))
-        return value if ok else None
-    return value
+    if kind == "str":
+        return value if isinstance(value, str) else None
+    if kind == "bool":
+        return value if isinstance(value, bool) else None
+    ok = isinstance(value, _SIMPLE[kind]) and not isinstance(value, bool)
+    return value if ok else None
 
 
 def _now() -> datetime:
@@ -98,15 +127,16 @@ class _Result:
     @classmethod
     def _from(cls: type[T], data: Any, **overrides: Any) -> T:
         data = json_object(data, cls.__name__)
-        fields = {f.name: f.type for f in dataclasses.fields(cls)}
-        known = set(fields) - {"extra", "_raw"}
+        plan = _plans.get(cls) or _plan(cls)
         kwargs: dict[str, Any] = {}
-        for name in known:
-            if name in overrides:
-                kwargs[name] = overrides[name]
-            elif name in data:
-                kwargs[name] = _field_value(data[name], str(fields[name]), name in cls._TIMES, name in cls._TUPLES)
-        extra = {k: v for k, v in data.items() if k not in known}
+        extra: dict[str, Any] = {}
+        for key, value in data.items():
+            kind = plan.get(key)
+            if kind is None:
+                extra[key] = value
+            elif key not in overrides:
+                kwargs[key] = _convert(value, kind)
+        kwargs.update(overrides)
         return cls(**kwargs, extra=MappingProxyType(extra), _raw=MappingProxyType(dict(data)))
 
     def to_dict(self) -> dict[str, Any]:
@@ -157,7 +187,7 @@ class Memory(_Result):
 def _memories(items: Any) -> tuple[Memory, ...]:
     if not isinstance(items, (list, tuple)):
         return ()
-    return tuple(Memory._from(m) for m in items if isinstance(m, Mapping))
+    return tuple(Memory._from(m) for m in items if type(m) is dict or isinstance(m, Mapping))
 
 
 @dataclass(frozen=True)
