@@ -1,0 +1,56 @@
+"""The benchmark suite (``python -m benches``) runs end to end in its smoke mode and reports real
+numbers for every client and workload."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+BASELINES = ("httpx", "requests", "aiohttp")
+CLIENTS = {"memanto", "memanto async", "httpx", "httpx async", "requests", "aiohttp"}
+WORKLOADS = ("recall", "remember", "session", "agent")
+
+_missing = [name for name in BASELINES if importlib.util.find_spec(name) is None]
+pytestmark = pytest.mark.skipif(
+    bool(_missing), reason=f"the benchmark's baseline clients are not installed: {', '.join(_missing)}"
+)
+
+
+def test_smoke_mode_reports_every_client(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benches", "--smoke", "--no-install", "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+    raw = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    for workload in WORKLOADS:
+        seen = {c["client"] for c in raw["cells"] if c["workload"] == workload}
+        assert CLIENTS <= seen, (workload, seen)
+    for cell in raw["cells"]:
+        for rep in cell["repetitions"]:
+            assert rep["errors"] == 0, cell
+            assert rep["calls"] > 0, cell
+            for key in ("throughput", "p50_ms", "p99_ms", "cpu_us"):
+                assert math.isfinite(rep[key]) and rep[key] > 0, (key, cell)
+    assert raw["ingestion"]["store"]["memories"] > 0
+    assert {(s["client"], s["memories"]) for s in raw["scale"] if s["client"] == "memanto"} == {
+        ("memanto", 300), ("memanto", 3000)
+    }
+
+    table = (out / "results.md").read_text(encoding="utf-8")
+    assert "## Targets" in table and "## LocalServer" in table
+    for name in CLIENTS:
+        row = next(line for line in table.splitlines() if line.startswith(f"| {name} | 1 |"))
+        numbers = [c.strip() for c in row.strip("|").split("|")[2:7]]
+        assert all(n and n != "–" for n in numbers), row
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert (out / "results.png").stat().st_size > 0
