@@ -5,7 +5,6 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
 use subtle::ConstantTimeEq;
 
-use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::model::SessionRow;
 use crate::state::AppState;
@@ -97,15 +96,7 @@ pub async fn require_session(state: &AppState, headers: &HeaderMap) -> ApiResult
     if now > verified.expires_at {
         return Err(expired(&claims.session_id, &claims.expires_at));
     }
-    let sid = claims.session_id.clone();
-    let session = state
-        .read(move |conn| {
-            let Some(session) = db::sessions::get(conn, &sid)? else {
-                return Ok(None);
-            };
-            Ok(db::agents::exists(conn, &session.agent_id)?.then_some(session))
-        })
-        .await?;
+    let session = state.session(&claims.session_id).await?;
     let session = match session {
         Some(s) if s.status == "active" && s.agent_id == claims.agent_id => s,
         _ => return Err(ApiError::session_inactive(&claims.session_id)),

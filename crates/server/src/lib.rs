@@ -1,5 +1,6 @@
 //! `memanto-server`: an embedded, API-compatible implementation of the Memanto REST API v2
-//! (server generation 0.0.x) on axum + SQLite (FTS5) + HS256 session tokens.
+//! (server generation 0.0.x) on axum + SQLite + HS256 session tokens, with ranked search on an
+//! in-memory BM25 index (SQLite FTS5's tokenizer).
 //!
 //! Start one with [`ServerHandle::start`]; drive the router in-process with [`router`] and an
 //! [`AppState`] (useful with `tower::ServiceExt::oneshot`).

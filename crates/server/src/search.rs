@@ -1,4 +1,4 @@
-//! Turning user text into a safe FTS5 query, and relevance into a similarity.
+//! Turning user text into search words, and relevance into a similarity.
 
 use std::collections::HashSet;
 
@@ -33,21 +33,7 @@ pub fn terms(text: &str) -> Vec<String> {
     chosen
 }
 
-/// An FTS5 MATCH expression OR-ing every term, each quoted so that user text can never be
-/// FTS5 syntax. `None` when the text has no searchable words.
-pub fn match_expression(text: &str) -> Option<String> {
-    let terms = terms(text);
-    if terms.is_empty() {
-        return None;
-    }
-    let quoted: Vec<String> = terms
-        .iter()
-        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
-        .collect();
-    Some(quoted.join(" OR "))
-}
-
-/// Similarity in `[0, 1)` from the (positive) relevance `x` of `memanto_rank`: `x / (1 + x)`.
+/// Similarity in `[0, 1)` from the (positive) BM25 relevance `x` of the search index: `x / (1 + x)`.
 /// The same formula is used in SQL for `min_similarity`.
 pub fn similarity(x: f64) -> f64 {
     if x.is_finite() && x > 0.0 {
@@ -62,25 +48,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quotes_terms_and_drops_syntax() {
+    fn words_are_folded_deduplicated_and_syntax_free() {
+        assert_eq!(terms("What does Alex drink?"), ["alex", "drink"]);
         assert_eq!(
-            match_expression("What does Alex drink?").as_deref(),
-            Some("\"alex\" OR \"drink\"")
+            terms("NEAR(a b) OR title:x* \"q\""),
+            ["near", "b", "title", "x", "q"]
         );
-        assert_eq!(
-            match_expression("NEAR(a b) OR title:x* \"q\"").as_deref(),
-            Some("\"near\" OR \"b\" OR \"title\" OR \"x\" OR \"q\"")
-        );
-        assert_eq!(match_expression("  ?!* "), None);
+        assert!(terms("  ?!* ").is_empty());
         // Only stopwords: keep them rather than searching nothing.
-        assert_eq!(
-            match_expression("what is it").as_deref(),
-            Some("\"what\" OR \"is\" OR \"it\"")
-        );
-        assert_eq!(
-            match_expression("Café café CAFÉ").as_deref(),
-            Some("\"café\"")
-        );
+        assert_eq!(terms("what is it"), ["what", "is", "it"]);
+        assert_eq!(terms("Café café CAFÉ"), ["café"]);
     }
 
     #[test]

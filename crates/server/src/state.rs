@@ -1,16 +1,21 @@
 //! Shared application state: the database pool, accepted keys, token keys, settings.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use rusqlite::Connection;
 
 use crate::config::ServerConfig;
+use crate::db::query::{SearchQuery, SearchResult};
 use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult, ServerError};
-use crate::model;
+use crate::model::{self, SessionRow};
 use crate::tokens::TokenKeys;
+
+/// At most this many sessions are cached.
+const SESSION_CACHE_LIMIT: usize = 4096;
 
 /// Everything a request handler needs. Cheap to clone.
 #[derive(Clone)]
@@ -20,6 +25,8 @@ pub struct AppState {
 
 struct Inner {
     db: Db,
+    /// Live sessions (with an existing agent) by id, valid for one auth generation of `db`.
+    sessions: RwLock<(u64, HashMap<String, SessionRow>)>,
     api_keys: Vec<String>,
     tokens: TokenKeys,
     session_duration: Duration,
@@ -90,6 +97,7 @@ impl AppState {
         Ok(AppState {
             inner: Arc::new(Inner {
                 db,
+                sessions: RwLock::new((0, HashMap::new())),
                 api_keys,
                 tokens: TokenKeys::new(&secret_bytes(&secret))?,
                 session_duration: config.session_duration,
@@ -131,6 +139,61 @@ impl AppState {
     {
         let state = self.clone();
         tokio::task::spawn_blocking(move || state.inner.db.read(f))
+            .await
+            .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+    }
+
+    /// The stored session `session_id` if it exists and its agent does; from a cache that
+    /// every committed change to `sessions` or `agents` invalidates.
+    pub(crate) async fn session(&self, session_id: &str) -> ApiResult<Option<SessionRow>> {
+        let generation = self.inner.db.auth_generation();
+        {
+            let cache = self
+                .inner
+                .sessions
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            if cache.0 == generation {
+                if let Some(row) = cache.1.get(session_id) {
+                    return Ok(Some(row.clone()));
+                }
+            }
+        }
+        let sid = session_id.to_owned();
+        let found = self
+            .read(move |conn| {
+                let Some(session) = db::sessions::get(conn, &sid)? else {
+                    return Ok(None);
+                };
+                Ok(db::agents::exists(conn, &session.agent_id)?.then_some(session))
+            })
+            .await?;
+        if let Some(row) = &found {
+            let mut cache = self
+                .inner
+                .sessions
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            // Cache only what was read under the generation still current: a write that
+            // committed meanwhile may have changed this row.
+            if self.inner.db.auth_generation() == generation {
+                if cache.0 != generation || cache.1.len() >= SESSION_CACHE_LIMIT {
+                    *cache = (generation, HashMap::new());
+                }
+                cache.1.insert(session_id.to_owned(), row.clone());
+            }
+        }
+        Ok(found)
+    }
+
+    /// Runs a search: in place when it is a text search of an agent whose index is in memory
+    /// (no SQL then), else off the async workers.
+    pub(crate) async fn search(&self, query: SearchQuery) -> ApiResult<SearchResult> {
+        if let Some(found) = self.inner.db.search_in_memory(&query) {
+            return found;
+        }
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || state.inner.db.search(&query))
             .await
             .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
     }

@@ -120,7 +120,17 @@ async fn old_memories_survive_and_gain_default_trust_fields() {
     assert_eq!(user_version(&path), 0);
 
     let c = open(&path).await;
-    assert_eq!(user_version(&path), 2);
+    assert_eq!(user_version(&path), 3);
+    // Version 3 searches in memory: the FTS5 table and its triggers are gone.
+    let fts: i64 = Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'memories_fts%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(fts, 0);
     let (status, found) = c
         .send("GET", "/api/v2/agents/old/recall?query=lighthouse", None)
         .await;
@@ -202,7 +212,7 @@ async fn old_memories_survive_and_gain_default_trust_fields() {
 
     // Opening again is a no-op migration; everything is still there.
     let c = open(&path).await;
-    assert_eq!(user_version(&path), 2);
+    assert_eq!(user_version(&path), 3);
     let (_, found) = c
         .send("GET", "/api/v2/agents/old/recall?query=beacon", None)
         .await;

@@ -63,6 +63,15 @@ pub fn get(conn: &Connection, agent_id: &str) -> ApiResult<Option<AgentRow>> {
     Ok(conn.query_row(&sql, [agent_id], from_row).optional()?)
 }
 
+/// The agent's pattern (without counting its memories, as [`get`] does); 404
+/// `AgentNotFound` when absent.
+pub fn pattern(conn: &Connection, agent_id: &str) -> ApiResult<String> {
+    conn.prepare_cached("SELECT pattern FROM agents WHERE agent_id = ?1")?
+        .query_row([agent_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| ApiError::agent_not_found(agent_id))
+}
+
 /// Like [`get`] but 404 `AgentNotFound` when absent.
 pub fn require(conn: &Connection, agent_id: &str) -> ApiResult<AgentRow> {
     get(conn, agent_id)?.ok_or_else(|| ApiError::agent_not_found(agent_id))
@@ -70,11 +79,8 @@ pub fn require(conn: &Connection, agent_id: &str) -> ApiResult<AgentRow> {
 
 pub fn exists(conn: &Connection, agent_id: &str) -> ApiResult<bool> {
     Ok(conn
-        .query_row(
-            "SELECT 1 FROM agents WHERE agent_id = ?1",
-            [agent_id],
-            |_| Ok(()),
-        )
+        .prepare_cached("SELECT 1 FROM agents WHERE agent_id = ?1")?
+        .query_row([agent_id], |_| Ok(()))
         .optional()?
         .is_some())
 }

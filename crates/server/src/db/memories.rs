@@ -115,12 +115,12 @@ pub fn insert_all(
     items: &[NewMemory],
 ) -> ApiResult<Vec<String>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let live: bool = tx.query_row(
-        "SELECT EXISTS(SELECT 1 FROM sessions s JOIN agents a ON a.agent_id = s.agent_id
-                       WHERE s.session_id = ?1 AND s.agent_id = ?2 AND s.status = 'active')",
-        [session_id, agent_id],
-        |r| r.get(0),
-    )?;
+    let live: bool = tx
+        .prepare_cached(
+            "SELECT EXISTS(SELECT 1 FROM sessions s JOIN agents a ON a.agent_id = s.agent_id
+                           WHERE s.session_id = ?1 AND s.agent_id = ?2 AND s.status = 'active')",
+        )?
+        .query_row([session_id, agent_id], |r| r.get(0))?;
     if !live {
         return Err(ApiError::session_inactive(session_id));
     }
@@ -158,7 +158,7 @@ pub struct MemoryPatch {
     pub provenance: Option<String>,
 }
 
-/// Applies `patch` (the full-text index follows through the update trigger) and sets
+/// Applies `patch` (the search index follows through the writer's update hook) and sets
 /// `updated_at`. A `title` of `Some("")` means "the default title of the content"; a title
 /// that was the default of the old content follows the new content.
 pub fn update(

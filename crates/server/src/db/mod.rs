@@ -1,26 +1,37 @@
 //! SQLite storage: a small connection pool (one writer behind a mutex plus a few
-//! `query_only` readers; WAL mode lets them run concurrently) and the `meta` table.
+//! `query_only` readers; WAL mode lets them run concurrently), the `meta` table, and the
+//! in-memory search index that follows every write of the writer.
 
 pub mod agents;
+mod index;
 pub mod memories;
 pub mod query;
-mod rank;
 mod schema;
 pub mod sessions;
+mod tokenize;
 pub mod trust;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::ServerError;
+use index::SearchIndex;
 
 const READERS: usize = 4;
 /// The connection pool.
 pub struct Db {
+    // Declared before the connections: its tokenizers must go before the writer closes.
+    index: SearchIndex,
+    /// `seq` of the `memories` rows the writer changed since its last refresh of the index.
+    changed: Arc<Mutex<Vec<i64>>>,
+    /// Set by the writer when it changes `sessions` or `agents`.
+    auth_changed: Arc<AtomicBool>,
+    /// Bumped after each committed write that changed `sessions` or `agents`.
+    auth_generation: AtomicU64,
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
@@ -40,8 +51,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(target: "memanto_server", "SQLite journal mode is {mode}, not WAL");
     }
-    conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")?;
-    rank::register(conn)
+    conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
 }
 
 impl Db {
@@ -50,6 +60,15 @@ impl Db {
         let mut writer = Connection::open(path)?;
         configure(&writer)?;
         schema::migrate(&mut writer)?;
+        let changed = Arc::new(Mutex::new(Vec::new()));
+        let auth_changed = Arc::new(AtomicBool::new(false));
+        let (sink, auth_sink) = (changed.clone(), auth_changed.clone());
+        writer.update_hook(Some(move |_, _: &str, table: &str, seq: i64| match table {
+            "memories" => sink.lock().unwrap_or_else(|e| e.into_inner()).push(seq),
+            "sessions" | "agents" => auth_sink.store(true, Ordering::Relaxed),
+            _ => {}
+        }))?;
+        let index = SearchIndex::new(tokenize::Tokenizer::new(&writer)?);
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let conn = Connection::open(path)?;
@@ -58,16 +77,46 @@ impl Db {
             readers.push(Mutex::new(conn));
         }
         Ok(Db {
+            index,
+            changed,
+            auth_changed,
+            auth_generation: AtomicU64::new(0),
             writer: Mutex::new(writer),
             readers,
             next_reader: AtomicUsize::new(0),
         })
     }
 
-    /// Runs `f` on the writer connection (blocking; call from `spawn_blocking`).
+    /// Runs `f` on the writer connection (blocking; call from `spawn_blocking`), then brings
+    /// the search index up to date with the memories it changed.
     pub fn write<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T {
         let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut conn)
+        let out = f(&mut conn);
+        if self.auth_changed.swap(false, Ordering::Relaxed) {
+            self.auth_generation.fetch_add(1, Ordering::SeqCst);
+        }
+        let mut changed =
+            std::mem::take(&mut *self.changed.lock().unwrap_or_else(|e| e.into_inner()));
+        if !changed.is_empty() {
+            changed.sort_unstable();
+            changed.dedup();
+            let refreshed = if conn.is_autocommit() {
+                self.index.refresh(&conn, &changed)
+            } else {
+                Err(rusqlite::Error::InvalidQuery)
+            };
+            if let Err(e) = refreshed {
+                tracing::warn!(target: "memanto_server", "search index dropped (agents reload on their next search): {e}");
+                self.index.clear();
+            }
+        }
+        out
+    }
+
+    /// Changes whenever a write to `sessions` or `agents` has been committed: what was read
+    /// from them under an older generation may be stale.
+    pub fn auth_generation(&self) -> u64 {
+        self.auth_generation.load(Ordering::SeqCst)
     }
 
     /// Runs `f` on one of the reader connections (blocking; call from `spawn_blocking`).

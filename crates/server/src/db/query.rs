@@ -1,10 +1,13 @@
-//! Searching memories: ranked full-text search or a recency listing, with every filter
-//! applied in SQL before the limit, and the number of matches before the limit.
+//! Searching memories: ranked full-text search (the in-memory index) or a recency listing
+//! (SQL), with every filter applied before the limit, and the number of matches before the
+//! limit.
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection};
 
-use super::memories::{from_row, COLUMNS, N_COLUMNS};
+use super::index::{AgentIndex, Doc};
+use super::memories::{from_row, COLUMNS};
+use super::Db;
 use crate::error::ApiResult;
 use crate::model::MemoryRow;
 
@@ -12,9 +15,9 @@ use crate::model::MemoryRow;
 #[derive(Debug, Clone, Default)]
 pub struct SearchQuery {
     pub agent_id: String,
-    /// FTS5 MATCH expression (see `search::match_expression`), ranked best first; `None`
-    /// lists memories newest `updated_at` first instead.
-    pub fts: Option<String>,
+    /// Words to search for (see `search::terms`), ranked best first; `None` lists memories
+    /// newest `updated_at` first instead.
+    pub words: Option<Vec<String>>,
     pub limit: i64,
     /// Minimum similarity (text searches only).
     pub min_similarity: Option<f64>,
@@ -95,49 +98,112 @@ fn filters(q: &SearchQuery, args: &mut Args) -> String {
     sql
 }
 
-/// Runs `q`: best first for a text search, else newest `updated_at` first.
-pub fn search(conn: &Connection, q: &SearchQuery) -> ApiResult<SearchResult> {
+impl SearchQuery {
+    /// Whether a memory passes every filter (the in-memory twin of [`filters`]), with its
+    /// relevance `x` for `min_similarity`.
+    fn keeps(&self, doc: &Doc, x: f64) -> bool {
+        let m = &doc.row;
+        (self.types.is_empty() || self.types.contains(&m.mtype))
+            && self
+                .created_after
+                .as_ref()
+                .is_none_or(|a| m.created_at >= *a)
+            && self
+                .created_before
+                .as_ref()
+                .is_none_or(|b| m.created_at <= *b)
+            // As the SQL: the memory's distinct tags among the asked ones number as many as asked.
+            && (self.tags.is_empty()
+                || doc.tag_set.iter().filter(|t| self.tags.contains(t)).count() == self.tags.len())
+            && self.valid_at.as_ref().is_none_or(|at| {
+                m.created_at <= *at && m.trust.superseded_at.as_ref().is_none_or(|s| s > at)
+            })
+            && !(self.exclude_superseded && m.trust.status == "superseded")
+            && self
+                .changed_since
+                .as_ref()
+                .is_none_or(|s| m.updated_at > *s)
+            && self.min_similarity.is_none_or(|min| x / (1.0 + x) >= min)
+    }
+}
+
+impl Db {
+    /// Runs `q`: best first for a text search, else newest `updated_at` first. Blocking.
+    pub fn search(&self, q: &SearchQuery) -> ApiResult<SearchResult> {
+        if q.words.is_none() {
+            return self.read(|conn| list(conn, q));
+        }
+        let index = match self.index.agent(&q.agent_id) {
+            Some(index) => index,
+            None => self.write(|conn| self.index.load(conn, &q.agent_id))?,
+        };
+        self.ranked(&index, q)
+    }
+
+    /// Runs a text search without blocking when the agent's index is in memory (no SQL is
+    /// involved then); `None` when [`search`](Self::search) has to run instead.
+    pub fn search_in_memory(&self, q: &SearchQuery) -> Option<ApiResult<SearchResult>> {
+        q.words.as_ref()?;
+        let index = self.index.agent(&q.agent_id)?;
+        Some(self.ranked(&index, q))
+    }
+
+    fn ranked(
+        &self,
+        index: &std::sync::RwLock<AgentIndex>,
+        q: &SearchQuery,
+    ) -> ApiResult<SearchResult> {
+        let mut tokens = Vec::new();
+        for word in q.words.iter().flatten() {
+            self.index.query_tokens(word, &mut tokens)?;
+        }
+        if tokens.is_empty() {
+            return Ok(SearchResult::default());
+        }
+        let limit = usize::try_from(q.limit).unwrap_or(0);
+        let index = index.read().unwrap_or_else(|e| e.into_inner());
+        let keep = |doc: &Doc, x: f64| q.keeps(doc, x);
+        let filtered = !q.types.is_empty()
+            || !q.tags.is_empty()
+            || q.created_after.is_some()
+            || q.created_before.is_some()
+            || q.valid_at.is_some()
+            || q.exclude_superseded
+            || q.changed_since.is_some()
+            || q.min_similarity.is_some();
+        let (hits, total) = index.search(&tokens, limit, filtered.then_some(&keep as _));
+        let rows = hits
+            .into_iter()
+            .map(|(row, x)| MemoryRow {
+                score: Some(crate::search::similarity(x)),
+                ..row.clone()
+            })
+            .collect();
+        Ok(SearchResult {
+            rows,
+            total: total as i64,
+        })
+    }
+}
+
+/// Lists the memories passing `q`'s filters, newest `updated_at` first.
+fn list(conn: &Connection, q: &SearchQuery) -> ApiResult<SearchResult> {
     let mut args = Args::default();
-    let sql = match &q.fts {
-        Some(fts) => {
-            let fts = args.bind(fts.clone());
-            let agent = args.bind(q.agent_id.clone());
-            let mut filters = filters(q, &mut args);
-            if let Some(min) = q.min_similarity {
-                filters += &format!(" AND r.x / (1.0 + r.x) >= {}", args.bind(min));
-            }
-            let limit = args.bind(q.limit);
-            format!(
-                "SELECT {COLUMNS}, r.x, COUNT(*) OVER ()
-                 FROM (SELECT rowid AS seq, memanto_rank(memories_fts) AS x
-                       FROM memories_fts WHERE memories_fts MATCH {fts}) AS r
-                 JOIN memories m ON m.seq = r.seq
-                 WHERE m.agent_id = {agent}{filters}
-                 ORDER BY r.x DESC, m.seq DESC
-                 LIMIT {limit}"
-            )
-        }
-        None => {
-            let agent = args.bind(q.agent_id.clone());
-            let filters = filters(q, &mut args);
-            let limit = args.bind(q.limit);
-            format!(
-                "SELECT {COLUMNS}, NULL, COUNT(*) OVER ()
-                 FROM memories m
-                 WHERE m.agent_id = {agent}{filters}
-                 ORDER BY m.updated_at DESC, m.seq DESC
-                 LIMIT {limit}"
-            )
-        }
-    };
+    let agent = args.bind(q.agent_id.clone());
+    let filters = filters(q, &mut args);
+    let limit = args.bind(q.limit);
+    let sql = format!(
+        "SELECT {COLUMNS}, COUNT(*) OVER ()
+         FROM memories m
+         WHERE m.agent_id = {agent}{filters}
+         ORDER BY m.updated_at DESC, m.seq DESC
+         LIMIT {limit}"
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut total = 0;
     let rows = stmt
         .query_map(params_from_iter(args.0), |r| {
-            let mut row = from_row(r)?;
-            let x: Option<f64> = r.get(N_COLUMNS)?;
-            row.score = x.map(crate::search::similarity);
-            Ok((row, r.get::<_, i64>(N_COLUMNS + 1)?))
+            Ok((from_row(r)?, r.get::<_, i64>(super::memories::N_COLUMNS)?))
         })?
         .map(|res| {
             res.map(|(row, n)| {

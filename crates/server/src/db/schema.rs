@@ -1,7 +1,7 @@
 //! The schema and its migrations.
 //!
 //! `PRAGMA user_version` records the schema a file has. Version 1 (written before
-//! `user_version` was used, so it reads 0) is created first by every open (all `IF NOT
+//! `user_version` was used, so it reads 0) is created first when a file reads 0 (all `IF NOT
 //! EXISTS`); each later step then runs once, in one `IMMEDIATE` transaction with the version
 //! bump, so a file is either fully migrated or untouched. A new database takes the same path
 //! as an old one.
@@ -12,7 +12,7 @@ use super::meta_set;
 use crate::error::ServerError;
 
 /// The schema this server writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Version 1: agents, sessions, memories with their tags and full-text index.
 const V1: &str = r#"
@@ -109,8 +109,20 @@ CREATE TRIGGER memories_fts_update AFTER UPDATE OF title, content, tags ON memor
 END;
 "#;
 
+/// Version 3: ranked search runs on the in-memory index (`db::index`), so the FTS5 table
+/// and its triggers go; deleting a memory still deletes its tag rows.
+const V3: &str = r#"
+DROP TRIGGER IF EXISTS memories_fts_insert;
+DROP TRIGGER IF EXISTS memories_fts_update;
+DROP TRIGGER IF EXISTS memories_fts_delete;
+DROP TABLE IF EXISTS memories_fts;
+CREATE TRIGGER IF NOT EXISTS memory_tags_delete AFTER DELETE ON memories BEGIN
+    DELETE FROM memory_tags WHERE memory_seq = old.seq;
+END;
+"#;
+
 /// Steps to reach each version after 1, in order.
-const STEPS: [(i64, &str); 1] = [(2, V2)];
+const STEPS: [(i64, &str); 2] = [(2, V2), (3, V3)];
 
 /// Brings the database up to [`SCHEMA_VERSION`].
 pub fn migrate(conn: &mut Connection) -> Result<(), ServerError> {
@@ -121,7 +133,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), ServerError> {
             "the database uses schema version {version}; this server knows up to {SCHEMA_VERSION}"
         )));
     }
-    tx.execute_batch(V1)?;
+    if version == 0 {
+        tx.execute_batch(V1)?;
+    }
     for (target, sql) in STEPS {
         if version < target {
             tx.execute_batch(sql)?;

@@ -23,32 +23,36 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
 
 pub fn get(conn: &Connection, session_id: &str) -> ApiResult<Option<SessionRow>> {
     let sql = format!("{SELECT} WHERE session_id = ?1");
-    Ok(conn.query_row(&sql, [session_id], from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([session_id], from_row)
+        .optional()?)
 }
 
 /// Stores a new active session and bumps the agent's `session_count` / `last_session`.
 /// Fails with 404 `AgentNotFound` if the agent does not exist.
 pub fn activate(conn: &mut Connection, row: &SessionRow) -> ApiResult<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let n = tx.execute(
-        "UPDATE agents SET session_count = session_count + 1, last_session = ?2
-         WHERE agent_id = ?1",
-        params![row.agent_id, row.started_at],
-    )?;
+    let n = tx
+        .prepare_cached(
+            "UPDATE agents SET session_count = session_count + 1, last_session = ?2
+             WHERE agent_id = ?1",
+        )?
+        .execute(params![row.agent_id, row.started_at])?;
     if n == 0 {
         return Err(ApiError::agent_not_found(&row.agent_id));
     }
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO sessions(session_id, agent_id, pattern, started_at, expires_at, status)
          VALUES (?1, ?2, ?3, ?4, ?5, 'active')",
-        params![
-            row.session_id,
-            row.agent_id,
-            row.pattern,
-            row.started_at,
-            row.expires_at
-        ],
-    )?;
+    )?
+    .execute(params![
+        row.session_id,
+        row.agent_id,
+        row.pattern,
+        row.started_at,
+        row.expires_at
+    ])?;
     tx.commit()?;
     Ok(())
 }
@@ -69,10 +73,8 @@ pub fn terminate_all(conn: &Connection, agent_id: &str, ended_at: &str) -> ApiRe
 }
 
 pub fn set_expiry(conn: &Connection, session_id: &str, expires_at: &str) -> ApiResult<()> {
-    conn.execute(
-        "UPDATE sessions SET expires_at = ?2 WHERE session_id = ?1",
-        params![session_id, expires_at],
-    )?;
+    conn.prepare_cached("UPDATE sessions SET expires_at = ?2 WHERE session_id = ?1")?
+        .execute(params![session_id, expires_at])?;
     Ok(())
 }
 

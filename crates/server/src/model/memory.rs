@@ -1,6 +1,7 @@
 //! A stored memory and its JSON item shape (API.md §4.3).
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// The trust fields: supersession, validation and contradiction.
 #[derive(Debug, Clone, Default)]
@@ -58,39 +59,74 @@ impl MemoryRow {
     /// The memory item of recall responses; `contradiction_reason` and
     /// `contradicting_memory_id` appear only when set.
     pub fn to_item_json(&self) -> Value {
-        let t = &self.trust;
-        let mut item = json!({
-            "id": self.id,
-            "title": self.title,
-            "content": self.content,
-            "text": self.text(),
-            "type": self.mtype,
-            "confidence": self.confidence,
-            "status": t.status,
-            "tags": self.tags,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "expires_at": Value::Null,
-            "ttl_seconds": Value::Null,
-            "actor_id": self.agent_id,
-            "source": self.source,
-            "scope_type": "agent",
-            "scope_id": self.agent_id,
-            "score": self.score,
-            "provenance": self.provenance,
-            "validation_count": t.validation_count,
-            "validated_at": t.validated_at,
-            "contradiction_detected": t.contradiction_detected,
-            "superseded_by": t.superseded_by,
-            "supersedes": t.supersedes,
-            "superseded_at": t.superseded_at,
-        });
-        if let Some(reason) = &t.contradiction_reason {
-            item["contradiction_reason"] = json!(reason);
-        }
-        if let Some(other) = &t.contradicting_memory_id {
-            item["contradicting_memory_id"] = json!(other);
-        }
-        item
+        serde_json::to_value(self.item()).unwrap_or(Value::Null)
     }
+
+    /// The memory item, ready to serialize without building a JSON tree (keys in the same
+    /// alphabetical order as [`to_item_json`](Self::to_item_json)).
+    pub fn item(&self) -> MemoryItem<'_> {
+        let t = &self.trust;
+        MemoryItem {
+            actor_id: &self.agent_id,
+            confidence: self.confidence,
+            content: &self.content,
+            contradicting_memory_id: t.contradicting_memory_id.as_deref(),
+            contradiction_detected: t.contradiction_detected,
+            contradiction_reason: t.contradiction_reason.as_deref(),
+            created_at: &self.created_at,
+            expires_at: None,
+            id: &self.id,
+            provenance: &self.provenance,
+            score: self.score,
+            scope_id: &self.agent_id,
+            scope_type: "agent",
+            source: &self.source,
+            status: &t.status,
+            superseded_at: t.superseded_at.as_deref(),
+            superseded_by: t.superseded_by.as_deref(),
+            supersedes: t.supersedes.as_deref(),
+            tags: &self.tags,
+            text: self.text(),
+            title: &self.title,
+            ttl_seconds: None,
+            mtype: &self.mtype,
+            updated_at: &self.updated_at,
+            validated_at: t.validated_at.as_deref(),
+            validation_count: t.validation_count,
+        }
+    }
+}
+
+/// The JSON memory item (API.md §4.3), borrowed from a [`MemoryRow`].
+#[derive(Debug, Serialize)]
+pub struct MemoryItem<'a> {
+    actor_id: &'a str,
+    confidence: f64,
+    content: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contradicting_memory_id: Option<&'a str>,
+    contradiction_detected: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contradiction_reason: Option<&'a str>,
+    created_at: &'a str,
+    expires_at: Option<&'a str>,
+    id: &'a str,
+    provenance: &'a str,
+    score: Option<f64>,
+    scope_id: &'a str,
+    scope_type: &'a str,
+    source: &'a str,
+    status: &'a str,
+    superseded_at: Option<&'a str>,
+    superseded_by: Option<&'a str>,
+    supersedes: Option<&'a str>,
+    tags: &'a [String],
+    text: String,
+    title: &'a str,
+    ttl_seconds: Option<i64>,
+    #[serde(rename = "type")]
+    mtype: &'a str,
+    updated_at: &'a str,
+    validated_at: Option<&'a str>,
+    validation_count: i64,
 }

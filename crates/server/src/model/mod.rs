@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::time;
 
 mod memory;
-pub use memory::{MemoryRow, Trust};
+pub use memory::{MemoryItem, MemoryRow, Trust};
 
 pub const MEMORY_TYPES: [&str; 13] = [
     "fact",

@@ -4,16 +4,17 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
-use serde_json::{json, Value};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use serde_json::json;
 
 use super::params::{date_param, guard, limit_param, text_param, type_and_tag_filters, unit_param};
-use super::{agent_path, body_bytes, ok};
+use super::{agent_path, body_bytes};
 use crate::auth;
-use crate::db;
 use crate::db::query::{SearchQuery, SearchResult};
 use crate::error::ApiResult;
-use crate::model::{self, MemoryRow};
+use crate::model::{self, MemoryItem, MemoryRow};
 use crate::search;
 use crate::state::AppState;
 use crate::time::DateBound;
@@ -31,17 +32,11 @@ pub(super) async fn run_search(
     query: SearchQuery,
     text: Option<&str>,
 ) -> ApiResult<SearchResult> {
-    let fts = match text {
-        None => None,
-        Some(text) => match search::match_expression(text) {
-            Some(fts) => Some(fts),
-            None => return Ok(SearchResult::default()),
-        },
+    let words = match text.map(search::terms) {
+        Some(words) if words.is_empty() => return Ok(SearchResult::default()),
+        words => words,
     };
-    let query = SearchQuery { fts, ..query };
-    state
-        .read(move |conn| db::query::search(conn, &query))
-        .await
+    state.search(SearchQuery { words, ..query }).await
 }
 
 /// `GET /api/v2/agents/{agent_id}/recall?query=...`
@@ -75,15 +70,40 @@ pub async fn recall(
         ..SearchQuery::default()
     };
     let found = run_search(&state, search, Some(&text)).await?;
-    let memories: Vec<Value> = found.rows.iter().map(MemoryRow::to_item_json).collect();
-    ok(json!({
-        "agent_id": agent_id,
-        "session_id": ctx.session.session_id,
-        "query": text,
-        "count": memories.len(),
-        "total_available": found.total,
-        "memories": memories,
-    }))
+    let memories: Vec<MemoryItem<'_>> = found.rows.iter().map(MemoryRow::item).collect();
+    Ok(Json(RecallBody {
+        agent_id: &agent_id,
+        count: memories.len(),
+        memories,
+        query: &text,
+        session_id: &ctx.session.session_id,
+        total_available: found.total,
+    })
+    .into_response())
+}
+
+/// The recall response (keys in alphabetical order, as the other JSON bodies have them).
+#[derive(Serialize)]
+struct RecallBody<'a> {
+    agent_id: &'a str,
+    count: usize,
+    memories: Vec<MemoryItem<'a>>,
+    query: &'a str,
+    session_id: &'a str,
+    total_available: i64,
+}
+
+/// The answer response.
+#[derive(Serialize)]
+struct AnswerBody<'a> {
+    agent_id: &'a str,
+    answer: String,
+    mode: &'a str,
+    namespace: String,
+    note: &'a str,
+    question: &'a str,
+    session_id: &'a str,
+    sources: Vec<MemoryItem<'a>>,
 }
 
 /// The best memory's content, plus up to two more that score nearly as well (>= 80%).
@@ -134,15 +154,15 @@ pub async fn answer(
         ..SearchQuery::default()
     };
     let rows = run_search(&state, search, Some(&question)).await?.rows;
-    let sources: Vec<Value> = rows.iter().map(MemoryRow::to_item_json).collect();
-    ok(json!({
-        "agent_id": agent_id,
-        "session_id": ctx.session.session_id,
-        "question": question,
-        "answer": extract_answer(&rows),
-        "sources": sources,
-        "namespace": model::namespace(&agent_id),
-        "mode": "extractive",
-        "note": ANSWER_NOTE,
-    }))
+    Ok(Json(AnswerBody {
+        agent_id: &agent_id,
+        answer: extract_answer(&rows),
+        mode: "extractive",
+        namespace: model::namespace(&agent_id),
+        note: ANSWER_NOTE,
+        question: &question,
+        session_id: &ctx.session.session_id,
+        sources: rows.iter().map(MemoryRow::item).collect(),
+    })
+    .into_response())
 }

@@ -73,11 +73,11 @@ pub async fn activate(
         .ok_or_else(|| ApiError::internal("session expiry out of range"))?;
     let row = state
         .write(move |conn| {
-            let agent = db::agents::require(conn, &agent_id)?;
+            let pattern = db::agents::pattern(conn, &agent_id)?;
             let row = SessionRow {
                 session_id: model::new_session_id(),
-                agent_id: agent.agent_id,
-                pattern: Some(agent.pattern),
+                agent_id,
+                pattern: Some(pattern),
                 started_at: time::fmt(&started),
                 expires_at: time::fmt(&expires),
                 status: "active".to_owned(),
@@ -106,7 +106,7 @@ pub async fn deactivate(
     let (session, memories) = state
         .write(move |conn| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            db::agents::require(&tx, &agent_id)?;
+            db::agents::pattern(&tx, &agent_id)?;
             if db::sessions::latest_for_agent(&tx, &agent_id)?.is_none() {
                 return Err(ApiError::memanto(
                     StatusCode::NOT_FOUND,
