@@ -153,7 +153,6 @@ impl NativeSession {
             source,
             provenance,
         };
-        check(py, m.validate())?;
         self.run(py, |s| async move { s.remember(&m).await })
     }
 
@@ -355,7 +354,6 @@ impl NativeSession {
             source,
             provenance,
         };
-        check(py, update.validate())?;
         self.run(
             py,
             |s| async move { s.update_memory(&memory_id, &update).await },

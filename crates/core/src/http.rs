@@ -251,24 +251,12 @@ impl Transport {
                 Ok(Attempt::Retry { error, wait }) => {
                     let Some(delay) = backoff.next() else {
                         log::debug!(target: LOG_TARGET, "{} {} -> {} (attempt {attempt}, {elapsed_ms} ms, giving up)", call.method, call.path, describe(&error));
-                        return match error.status_code {
-                            Some(_) => Ok(Reply {
-                                result: Err(error),
-                                session_token: None,
-                            }),
-                            None => Err(error),
-                        };
+                        return give_up(error);
                     };
                     let delay = wait.unwrap_or(delay);
                     if deadline.is_some_and(|d| Instant::now() + delay >= d) {
                         log::debug!(target: LOG_TARGET, "{} {} -> {} (attempt {attempt}, {elapsed_ms} ms, no time left to retry)", call.method, call.path, describe(&error));
-                        return match error.status_code {
-                            Some(_) => Ok(Reply {
-                                result: Err(error),
-                                session_token: None,
-                            }),
-                            None => Err(error),
-                        };
+                        return give_up(error);
                     }
                     log::info!(
                         target: LOG_TARGET,
@@ -439,6 +427,18 @@ impl Transport {
                 Err(e) => return Err(error::from_transport(e, &self.secrets(None))),
             }
         }
+    }
+}
+
+/// The outcome once no retry is left: an error the server answered with is that call's
+/// result; one raised before any answer is the transport's.
+fn give_up(error: Error) -> Result<Reply> {
+    match error.status_code {
+        Some(_) => Ok(Reply {
+            result: Err(error),
+            session_token: None,
+        }),
+        None => Err(error),
     }
 }
 
