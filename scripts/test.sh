@@ -14,8 +14,8 @@ PY="${PYTHON:-python3}"
 BUILD_VENV="${MEMANTO_BUILD_VENV:-.venv-build}"
 TEST_VENV="${MEMANTO_TEST_VENV:-.venv-test}"
 
-echo "== cargo test (memanto-core, memanto-server)"
-cargo test --locked -p memanto-core -p memanto-server
+echo "== cargo test (memanto-protocol, memanto-core, memanto-server)"
+cargo test --locked -p memanto-protocol -p memanto-core -p memanto-server
 
 echo "== build the wheel and the sdist"
 [ -x "$BUILD_VENV/bin/python" ] || "$PY" -m venv "$BUILD_VENV"

@@ -2,35 +2,10 @@
 
 use crate::error::{Error, Result};
 
-pub const MEMORY_TYPES: [&str; 13] = [
-    "fact",
-    "preference",
-    "goal",
-    "decision",
-    "artifact",
-    "learning",
-    "event",
-    "instruction",
-    "relationship",
-    "context",
-    "observation",
-    "commitment",
-    "error",
-];
-pub const PROVENANCES: [&str; 6] = [
-    "explicit_statement",
-    "inferred",
-    "corrected",
-    "validated",
-    "observed",
-    "imported",
-];
-pub const PATTERNS: [&str; 3] = ["support", "project", "tool"];
-pub const MAX_CONTENT_CHARS: usize = 10_000;
-pub const MAX_QUERY_CHARS: usize = 1_000;
-pub const MAX_TITLE_CHARS: usize = 100;
-pub const MAX_LIMIT: u32 = 100;
-pub const MAX_BATCH: usize = 100;
+pub use memanto_protocol::limits::{
+    MAX_BATCH, MAX_CONTENT_CHARS, MAX_LIMIT, MAX_QUERY_CHARS, MAX_TITLE_CHARS, UPLOAD_EXTENSIONS,
+};
+pub use memanto_protocol::{MEMORY_TYPES, PATTERNS, PROVENANCES};
 
 pub fn agent_id(id: &str) -> Result<()> {
     if id.is_empty() {
@@ -194,8 +169,6 @@ pub fn timestamp(what: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// File types the Memanto upload route accepts (API.md §4.2).
-pub const UPLOAD_EXTENSIONS: [&str; 7] = ["csv", "docx", "json", "md", "pdf", "txt", "xlsx"];
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,6 @@
 //! Timestamps: RFC 3339 UTC with `Z` and microseconds on the wire and in the database.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 
 /// Current time, truncated to whole microseconds (the stored precision).
 pub fn now() -> DateTime<Utc> {
@@ -21,49 +21,13 @@ pub fn parse_stored(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
-/// Which end of a date-only value to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DateBound {
-    /// `YYYY-MM-DD` means 00:00:00 UTC.
-    StartOfDay,
-    /// `YYYY-MM-DD` means 23:59:59.999999 UTC.
-    EndOfDay,
-}
+pub use memanto_protocol::time::DateBound;
 
-/// Parses a user-supplied timestamp: RFC 3339 / ISO 8601 with an offset, a naive ISO
-/// date-time (taken as UTC), or a date `YYYY-MM-DD`.
+/// Parses a user-supplied timestamp with the protocol's one lenient parser: RFC 3339 /
+/// ISO 8601 with an offset, a naive ISO date-time (taken as UTC), or a date (`YYYY-MM-DD`,
+/// `YYYYMMDD`) standing for the start or end of that UTC day.
 pub fn parse_user(input: &str, bound: DateBound) -> Option<DateTime<Utc>> {
-    let s = input.trim();
-    if s.is_empty() {
-        return None;
-    }
-    // Accept a space instead of the `T` separator, like Python's fromisoformat.
-    let owned;
-    let s = if s.len() > 10 && s.as_bytes()[10] == b' ' {
-        owned = format!("{}T{}", &s[..10], &s[11..]);
-        owned.as_str()
-    } else {
-        s
-    };
-    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        return Some(d.with_timezone(&Utc));
-    }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z"] {
-        if let Ok(d) = DateTime::parse_from_str(s, f) {
-            return Some(d.with_timezone(&Utc));
-        }
-    }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(s, f) {
-            return Some(n.and_utc());
-        }
-    }
-    let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    let time = match bound {
-        DateBound::StartOfDay => NaiveTime::MIN,
-        DateBound::EndOfDay => NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999)?,
-    };
-    Some(date.and_time(time).and_utc())
+    memanto_protocol::time::parse_user_timestamp(input, bound)
 }
 
 /// A duration in fractional hours as a chrono delta (`None` if not representable).

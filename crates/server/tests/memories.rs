@@ -256,8 +256,12 @@ async fn remember_validation() {
         .send()
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    // Title of 500 characters is accepted.
-    let r = post(&[("title", &"t".repeat(500))], json!({"content": "x"}))
+    // Titles are bounded at 100 characters, as the stored record is on both generations.
+    let r = post(&[("title", &"t".repeat(101))], json!({"content": "x"}))
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let r = post(&[("title", &"t".repeat(100))], json!({"content": "x"}))
         .send()
         .await;
     assert_eq!(r.status, StatusCode::OK);

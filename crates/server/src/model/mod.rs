@@ -8,36 +8,11 @@ use crate::time;
 mod memory;
 pub use memory::{MemoryItem, MemoryRow, Trust};
 
-pub const MEMORY_TYPES: [&str; 13] = [
-    "fact",
-    "preference",
-    "goal",
-    "decision",
-    "artifact",
-    "learning",
-    "event",
-    "instruction",
-    "relationship",
-    "context",
-    "observation",
-    "commitment",
-    "error",
-];
-pub const PROVENANCES: [&str; 6] = [
-    "explicit_statement",
-    "inferred",
-    "corrected",
-    "validated",
-    "observed",
-    "imported",
-];
-pub const PATTERNS: [&str; 3] = ["support", "project", "tool"];
-
-pub const MAX_CONTENT_CHARS: usize = 10_000;
-pub const MAX_QUERY_CHARS: usize = 1_000;
-pub const MAX_TITLE_CHARS: usize = 500;
-pub const MAX_LIMIT: i64 = 100;
-pub const MAX_BATCH: usize = 100;
+// The wire contract's names and limits, stated once in memanto-protocol.
+pub use memanto_protocol::limits::{MAX_BATCH, MAX_CONTENT_CHARS, MAX_QUERY_CHARS, MAX_TITLE_CHARS};
+pub use memanto_protocol::{MEMORY_TYPES, PATTERNS, PROVENANCES};
+/// Largest recall `limit` (signed: query strings may carry negative numbers).
+pub const MAX_LIMIT: i64 = memanto_protocol::limits::MAX_LIMIT as i64;
 
 /// The namespace of an agent: `memanto_agent_<agent_id>`.
 pub fn namespace(agent_id: &str) -> String {
