@@ -46,11 +46,20 @@ fn policy(
     })
 }
 
+fn server_json(s: &memanto_core::ServerInfo) -> serde_json::Value {
+    serde_json::json!({
+        "generation": s.generation.as_str(),
+        "version": s.version,
+        "serves_both": s.serves_both,
+        "detected": s.detected,
+    })
+}
+
 #[pymethods]
 impl NativeClient {
     /// `timeout`: total seconds per request, or None for no limit.
     #[new]
-    #[pyo3(signature = (api_key, base_url, timeout, connect_timeout, max_retries, max_connections, max_response_bytes, max_retry_after, asynchronous))]
+    #[pyo3(signature = (api_key, base_url, timeout, connect_timeout, max_retries, max_connections, max_response_bytes, max_retry_after, asynchronous, api_version=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -63,6 +72,7 @@ impl NativeClient {
         max_response_bytes: usize,
         max_retry_after: f64,
         asynchronous: bool,
+        api_version: Option<String>,
     ) -> PyResult<Self> {
         let timeout = timeout.map(|t| seconds("timeout", t)).transpose()?;
         let connect_timeout = connect_timeout
@@ -70,7 +80,13 @@ impl NativeClient {
             .transpose()?;
         let mut config = check(
             py,
-            ClientConfig::resolve(api_key, base_url, timeout, connect_timeout),
+            ClientConfig::resolve_with_version(
+                api_key,
+                base_url,
+                timeout,
+                connect_timeout,
+                api_version,
+            ),
         )?;
         config.retry.max_retries = max_retries;
         config.max_connections = max_connections;
@@ -95,6 +111,28 @@ impl NativeClient {
     #[getter]
     fn timeout(&self) -> Option<f64> {
         self.inner.config().timeout.map(|d| d.as_secs_f64())
+    }
+
+    /// What is known of the server without a request (None until detected or pinned):
+    /// `{"generation", "version", "serves_both", "detected"}`.
+    fn server_cached<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.inner
+            .server_cached()
+            .map(|s| to_py(py, &server_json(&s)))
+            .transpose()
+    }
+
+    /// Find the server's generation (`GET /` once), as `server_cached` describes it.
+    fn detect_server<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.inner.clone();
+        run(py, self.asynchronous, async move {
+            c.server().await.map(|s| server_json(&s))
+        })
+    }
+
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.inner.clone();
+        run(py, self.asynchronous, async move { c.status().await })
     }
 
     /// Make every session of this client forget its token (Client.close()).

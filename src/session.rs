@@ -6,7 +6,8 @@ use std::future::Future;
 use std::path::PathBuf;
 
 use memanto_core::{
-    AnswerArgs, MemoryInput, MemoryUpdate, RecallArgs, Replacement, Session, TemporalArgs,
+    AnswerArgs, ConflictResolution, ExtractArgs, MemoryInput, MemoryUpdate, Message, RecallArgs,
+    Replacement, Session, TemporalArgs,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -106,6 +107,24 @@ fn memory_from_dict(py: Python<'_>, d: &Bound<'_, PyAny>, index: usize) -> PyRes
     })
 }
 
+fn temporal(
+    limit: Option<u32>,
+    memory_types: Vec<String>,
+    tags: Vec<String>,
+    status: Option<String>,
+    created_after: Option<String>,
+    created_before: Option<String>,
+) -> TemporalArgs {
+    TemporalArgs {
+        limit,
+        memory_types,
+        tags,
+        status,
+        created_after,
+        created_before,
+    }
+}
+
 #[pymethods]
 impl NativeSession {
     #[getter]
@@ -169,7 +188,7 @@ impl NativeSession {
         self.run(py, |s| async move { s.batch_remember(&items).await })
     }
 
-    #[pyo3(signature = (query, limit, min_similarity, created_after, created_before, memory_types, tags))]
+    #[pyo3(signature = (query, limit, min_similarity, created_after, created_before, memory_types, tags, status))]
     #[allow(clippy::too_many_arguments)]
     fn recall<'py>(
         &self,
@@ -181,6 +200,7 @@ impl NativeSession {
         created_before: Option<String>,
         memory_types: Vec<String>,
         tags: Vec<String>,
+        status: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let args = RecallArgs {
             query,
@@ -190,6 +210,7 @@ impl NativeSession {
             created_before,
             memory_types,
             tags,
+            status,
         };
         self.run(py, |s| async move { s.recall(&args).await })
     }
@@ -237,23 +258,19 @@ impl NativeSession {
     fn recall_as_of<'py>(
         &self,
         py: Python<'py>,
-        query: String,
+        query: Option<String>,
         as_of: String,
         limit: Option<u32>,
         memory_types: Vec<String>,
         tags: Vec<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let args = TemporalArgs {
-            limit,
-            memory_types,
-            tags,
-        };
+        let args = temporal(limit, memory_types, tags, None, None, None);
         self.run(py, |s| async move {
-            s.recall_as_of(&query, &as_of, &args).await
+            s.recall_as_of(query.as_deref(), &as_of, &args).await
         })
     }
 
-    #[pyo3(signature = (since, limit, memory_types, tags))]
+    #[pyo3(signature = (since, limit, memory_types, tags, status))]
     fn recall_changed_since<'py>(
         &self,
         py: Python<'py>,
@@ -261,12 +278,9 @@ impl NativeSession {
         limit: Option<u32>,
         memory_types: Vec<String>,
         tags: Vec<String>,
+        status: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let args = TemporalArgs {
-            limit,
-            memory_types,
-            tags,
-        };
+        let args = temporal(limit, memory_types, tags, status, None, None);
         self.run(py, |s| async move {
             s.recall_changed_since(&since, &args).await
         })
@@ -281,12 +295,174 @@ impl NativeSession {
         memory_types: Vec<String>,
         tags: Vec<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let args = TemporalArgs {
+        let args = temporal(limit, memory_types, tags, None, None, None);
+        self.run(py, |s| async move { s.recall_current(&query, &args).await })
+    }
+
+    /// `all`: the 0.2.x `recall/all` route (limit not capped); else `recall/recent`.
+    #[pyo3(signature = (all, limit, memory_types, tags, status, created_after, created_before))]
+    #[allow(clippy::too_many_arguments)]
+    fn recall_recent<'py>(
+        &self,
+        py: Python<'py>,
+        all: bool,
+        limit: Option<u32>,
+        memory_types: Vec<String>,
+        tags: Vec<String>,
+        status: Option<String>,
+        created_after: Option<String>,
+        created_before: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = temporal(
             limit,
             memory_types,
             tags,
+            status,
+            created_after,
+            created_before,
+        );
+        self.run(py, |s| async move {
+            if all {
+                s.recall_all(&args).await
+            } else {
+                s.recall_recent(&args).await
+            }
+        })
+    }
+
+    #[pyo3(signature = (memory_id, reason))]
+    fn expire_memory<'py>(
+        &self,
+        py: Python<'py>,
+        memory_id: String,
+        reason: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |s| async move {
+            s.expire_memory(&memory_id, reason.as_deref()).await
+        })
+    }
+
+    fn restore_memory<'py>(
+        &self,
+        py: Python<'py>,
+        memory_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |s| async move { s.restore_memory(&memory_id).await })
+    }
+
+    /// `messages`: (role, content) pairs.
+    #[pyo3(signature = (messages, dry_run, max_memories, ai_model))]
+    fn extract<'py>(
+        &self,
+        py: Python<'py>,
+        messages: Vec<(String, String)>,
+        dry_run: bool,
+        max_memories: Option<u32>,
+        ai_model: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = ExtractArgs {
+            messages: messages
+                .into_iter()
+                .map(|(role, content)| Message { role, content })
+                .collect(),
+            dry_run,
+            max_memories,
+            ai_model,
         };
-        self.run(py, |s| async move { s.recall_current(&query, &args).await })
+        self.run(py, |s| async move { s.extract(&args).await })
+    }
+
+    #[pyo3(signature = (date))]
+    fn daily_summary<'py>(
+        &self,
+        py: Python<'py>,
+        date: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.run(
+            py,
+            |s| async move { s.daily_summary(date.as_deref()).await },
+        )
+    }
+
+    #[pyo3(signature = (date))]
+    fn generate_conflicts<'py>(
+        &self,
+        py: Python<'py>,
+        date: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |s| async move {
+            s.generate_conflicts(date.as_deref()).await
+        })
+    }
+
+    #[pyo3(signature = (date))]
+    fn conflicts<'py>(&self, py: Python<'py>, date: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |s| async move { s.conflicts(date.as_deref()).await })
+    }
+
+    #[pyo3(signature = (conflict_index, action, date, manual_content, manual_type))]
+    fn resolve_conflict<'py>(
+        &self,
+        py: Python<'py>,
+        conflict_index: u64,
+        action: String,
+        date: Option<String>,
+        manual_content: Option<String>,
+        manual_type: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let r = ConflictResolution {
+            conflict_index,
+            action,
+            date,
+            manual_content,
+            manual_type,
+        };
+        self.run(py, |s| async move { s.resolve_conflict(&r).await })
+    }
+
+    fn get_policy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |s| async move { s.get_policy().await })
+    }
+
+    fn set_policy<'py>(
+        &self,
+        py: Python<'py>,
+        policy: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let policy = crate::convert::from_py(&policy)?;
+        self.run(py, |s| async move { s.set_policy(&policy).await })
+    }
+
+    fn policy_presets<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |s| async move { s.policy_presets().await })
+    }
+
+    fn policy_preset<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |s| async move { s.policy_preset(&name).await })
+    }
+
+    fn apply_policy_preset<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |s| async move { s.apply_policy_preset(&name).await })
+    }
+
+    fn apply_policy<'py>(&self, py: Python<'py>, dry_run: bool) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |s| async move { s.apply_policy(dry_run).await })
+    }
+
+    fn purge_expired<'py>(&self, py: Python<'py>, dry_run: bool) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |s| async move { s.purge_expired(dry_run).await })
+    }
+
+    /// A handle that activated the session closes it: the last one deactivates (resolves to
+    /// True when it did).
+    fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, |s| async move {
+            s.close().await.map(serde_json::Value::Bool)
+        })
     }
 
     fn validate_memory<'py>(

@@ -1,17 +1,18 @@
-//! The calls that need only the API key (agents, activate, deactivate, sessions, health).
-//! Memory calls, which also need the session token, live in `memory.rs`; the transport
-//! (retries, limits, logging) in `http.rs`.
+//! The client: configuration, the transport, which server generation it talks to, and the
+//! calls that need no session token (agents, activate, deactivate, sessions, status, health).
+//! Memory calls live in `memory.rs` (through a session, `session.rs`).
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
 
-use reqwest::Method;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::config::{ClientConfig, Secret};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::http::{Call, Replay, Reply, Transport};
-use crate::session::Session;
+use crate::ops::Op;
+use crate::registry::Registry;
 use crate::validate;
+use crate::wire::{self, ServerInfo};
 
 /// The Memanto client. Cheap to clone (shares one connection pool).
 #[derive(Clone)]
@@ -21,9 +22,9 @@ pub struct Client {
 
 struct Inner {
     transport: Transport,
-    /// Sessions made through this client, so that deleting an agent or closing the client
-    /// can make them forget their tokens.
-    sessions: Mutex<Vec<Weak<Session>>>,
+    registry: Registry,
+    /// Found once per client (per base URL) from `GET /`, or pinned.
+    server: tokio::sync::OnceCell<ServerInfo>,
 }
 
 impl std::fmt::Debug for Client {
@@ -37,11 +38,16 @@ impl std::fmt::Debug for Client {
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Self> {
         config.check()?;
+        let server = match config.api_version {
+            Some(g) => tokio::sync::OnceCell::new_with(Some(ServerInfo::pinned(g))),
+            None => tokio::sync::OnceCell::new(),
+        };
         let transport = Transport::new(config)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 transport,
-                sessions: Mutex::new(Vec::new()),
+                registry: Registry::default(),
+                server,
             }),
         })
     }
@@ -58,58 +64,76 @@ impl Client {
         &self.inner.transport
     }
 
-    pub(crate) fn track(&self, session: &Arc<Session>) {
-        let mut list = self
-            .inner
-            .sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        list.retain(|w| w.strong_count() > 0);
-        list.push(Arc::downgrade(session));
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.inner.registry
     }
 
     /// Make every session of this client (or only those of `agent_id`) forget its token.
     pub fn forget_sessions(&self, agent_id: Option<&str>) {
-        let list = self
-            .inner
-            .sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        for s in list.iter().filter_map(Weak::upgrade) {
-            if agent_id.is_none_or(|a| a == s.agent_id()) {
-                s.forget();
-            }
-        }
+        self.inner.registry.forget(agent_id);
     }
 
-    /// Send one call (see [`Transport::send`]).
-    pub async fn request(&self, call: &Call<'_>, token: Option<&Secret>) -> Result<Reply> {
-        self.inner.transport.send(call, token).await
+    /// What is known of the server without a request: `None` until detected (or pinned).
+    pub fn server_cached(&self) -> Option<ServerInfo> {
+        self.inner.server.get().cloned()
     }
 
-    async fn call(&self, call: Call<'_>) -> Result<Value> {
-        self.request(&call, None).await?.result
+    /// The server's generation and version: pinned, or found once from `GET /` (concurrent
+    /// callers share one request).
+    pub async fn server(&self) -> Result<ServerInfo> {
+        self.inner
+            .server
+            .get_or_try_init(|| async {
+                let call = Call::new(reqwest::Method::GET, "/", Replay::Safe).op("client.server");
+                let body = self.inner.transport.send(&call, None).await?.result?;
+                let info: memanto_protocol::wire::ServiceInfo = serde_json::from_value(body)
+                    .map_err(|e| {
+                        Error::new(
+                            ErrorKind::Server,
+                            format!(
+                                "GET / did not describe a Memanto server ({e}); check base_url, \
+                                 or pin the generation with api_version=\"0.0\" or \"0.2\"."
+                            ),
+                        )
+                    })?;
+                let found = ServerInfo::from_service(&info);
+                log::debug!(target: crate::http::LOG_TARGET, "server at {} speaks API generation {} (version {:?})", self.base_url(), found.generation, found.version);
+                Ok(found)
+            })
+            .await
+            .cloned()
+    }
+
+    /// Encode `op` for the server and send it (with `token` on memory calls).
+    pub(crate) async fn dispatch(
+        &self,
+        agent: &str,
+        op: &Op<'_>,
+        token: Option<&Secret>,
+    ) -> Result<Reply> {
+        let server = self.server().await?;
+        let call = wire::encode(&server, agent, op)?;
+        self.inner.transport.send(&call, token).await
+    }
+
+    async fn call(&self, op: Op<'_>) -> Result<Value> {
+        self.dispatch("", &op, None).await?.result
     }
 
     /// `GET /health`.
     pub async fn health(&self) -> Result<Value> {
-        self.call(Call::new(Method::GET, "/health", Replay::Safe))
-            .await
-    }
-
-    /// `GET /` (service name and version, used to tell server generations apart).
-    pub async fn server_info(&self) -> Result<Value> {
-        self.probe("/").await
+        self.call(Op::Health).await
     }
 
     /// One of the unauthenticated service routes: `/`, `/ready` or `/live`.
     pub async fn probe(&self, path: &str) -> Result<Value> {
         if !matches!(path, "/" | "/ready" | "/live") {
-            return Err(crate::error::Error::validation(format!(
+            return Err(Error::validation(format!(
                 "{path:?} is not a service route (/, /ready, /live)"
             )));
         }
-        self.call(Call::new(Method::GET, path, Replay::Safe)).await
+        let call = Call::new(reqwest::Method::GET, path, Replay::Safe).op("client.probe");
+        self.inner.transport.send(&call, None).await?.result
     }
 
     /// `POST /api/v2/agents`.
@@ -121,46 +145,34 @@ impl Client {
         metadata: Option<Map<String, Value>>,
     ) -> Result<Value> {
         validate::agent_id(agent_id)?;
-        let mut body = json!({ "agent_id": agent_id });
         if let Some(p) = pattern {
             validate::one_of("pattern", p, &validate::PATTERNS)?;
-            body["pattern"] = json!(p);
         }
-        if let Some(d) = description {
-            body["description"] = json!(d);
-        }
-        if let Some(m) = metadata {
-            body["metadata"] = Value::Object(m);
-        }
-        // Replaying a create is harmless: a duplicate gets 409 instead of a second agent.
-        self.call(Call::new(Method::POST, "/api/v2/agents", Replay::Safe).json(body))
-            .await
+        self.call(Op::CreateAgent {
+            agent_id,
+            pattern,
+            description,
+            metadata: metadata.as_ref(),
+        })
+        .await
     }
 
     /// `GET /api/v2/agents`.
     pub async fn list_agents(&self) -> Result<Value> {
-        self.call(Call::new(Method::GET, "/api/v2/agents", Replay::Safe))
-            .await
+        self.call(Op::ListAgents).await
     }
 
     /// `GET /api/v2/agents/{agent_id}`.
     pub async fn get_agent(&self, agent_id: &str) -> Result<Value> {
         validate::agent_id(agent_id)?;
-        self.call(Call::new(
-            Method::GET,
-            &format!("/api/v2/agents/{agent_id}"),
-            Replay::Safe,
-        ))
-        .await
+        self.call(Op::GetAgent(agent_id)).await
     }
 
-    /// `DELETE /api/v2/agents/{agent_id}`.
+    /// `DELETE /api/v2/agents/{agent_id}`; this client's sessions of the agent forget their
+    /// tokens.
     pub async fn delete_agent(&self, agent_id: &str) -> Result<Value> {
         validate::agent_id(agent_id)?;
-        let path = format!("/api/v2/agents/{agent_id}");
-        let out = self
-            .call(Call::new(Method::DELETE, &path, Replay::Safe))
-            .await?;
+        let out = self.call(Op::DeleteAgent(agent_id)).await?;
         self.forget_sessions(Some(agent_id));
         Ok(out)
     }
@@ -168,26 +180,29 @@ impl Client {
     /// `POST /api/v2/agents/{agent_id}/activate`. Returns the session object (with the token).
     pub async fn activate(&self, agent_id: &str, duration_hours: Option<f64>) -> Result<Value> {
         validate::agent_id(agent_id)?;
-        let path = format!("/api/v2/agents/{agent_id}/activate");
-        let mut call = Call::new(Method::POST, &path, Replay::Unsafe);
         if let Some(h) = duration_hours {
             validate::positive_hours("duration_hours", h)?;
-            call = call.json(json!({ "agent_id": agent_id, "duration_hours": h }));
         }
-        self.call(call).await
+        self.call(Op::Activate {
+            agent_id,
+            duration_hours,
+        })
+        .await
     }
 
-    /// `GET /api/v2/sessions`: the server's sessions, newest first.
+    /// 0.0.x `GET /api/v2/sessions`: the server's sessions, newest first.
     pub async fn list_sessions(&self) -> Result<Value> {
-        self.call(Call::new(Method::GET, "/api/v2/sessions", Replay::Safe))
-            .await
+        self.call(Op::ListSessions).await
     }
 
-    /// `POST /api/v2/agents/{agent_id}/deactivate` (needs only the API key).
+    /// 0.2.x `GET /api/v2/status`: the server's most recently created session (of any agent).
+    pub async fn status(&self) -> Result<Value> {
+        self.call(Op::Status).await
+    }
+
+    /// `POST /api/v2/agents/{agent_id}/deactivate` (needs no session token).
     pub async fn deactivate(&self, agent_id: &str) -> Result<Value> {
         validate::agent_id(agent_id)?;
-        let path = format!("/api/v2/agents/{agent_id}/deactivate");
-        self.call(Call::new(Method::POST, &path, Replay::Safe))
-            .await
+        self.call(Op::Deactivate(agent_id)).await
     }
 }

@@ -9,6 +9,8 @@ use crate::error::{Error, Result};
 pub const API_KEY_ENV: &str = "MOORCHEH_API_KEY";
 /// Environment variable holding the server's base URL.
 pub const BASE_URL_ENV: &str = "MEMANTO_BASE_URL";
+/// Environment variable pinning the server generation (`auto`, `0.0` or `0.2`).
+pub const API_VERSION_ENV: &str = "MEMANTO_API_VERSION";
 /// Used when neither the argument nor the environment names a server.
 pub const DEFAULT_BASE_URL: &str = "http://localhost:8000";
 /// Total time allowed for one request unless the caller says otherwise.
@@ -80,6 +82,24 @@ pub struct ClientConfig {
     pub max_connections: usize,
     /// Larger response bodies are refused rather than buffered.
     pub max_response_bytes: usize,
+    /// The server generation to speak; `None` = detect it from `GET /` once.
+    pub api_version: Option<memanto_protocol::Generation>,
+}
+
+/// Parse an `api_version` pin: `auto` (or empty) means detect; `0.0` / `0.2` (or a full
+/// version such as `0.2.30`) pin a generation.
+pub fn parse_api_version(raw: &str) -> Result<Option<memanto_protocol::Generation>> {
+    let v = raw.trim();
+    if v.is_empty() || v.eq_ignore_ascii_case("auto") {
+        return Ok(None);
+    }
+    memanto_protocol::Generation::parse_pin(v)
+        .map(Some)
+        .ok_or_else(|| {
+            Error::validation(format!(
+                "api_version must be \"auto\", \"0.0\" or \"0.2\", got {v:?}"
+            ))
+        })
 }
 
 impl ClientConfig {
@@ -92,6 +112,26 @@ impl ClientConfig {
         timeout: Option<Duration>,
         connect_timeout: Option<Duration>,
     ) -> Result<Self> {
+        Self::resolve_with_version(api_key, base_url, timeout, connect_timeout, None)
+    }
+
+    /// As [`resolve`](Self::resolve), with `api_version`: argument, else
+    /// `MEMANTO_API_VERSION`, else `auto`.
+    pub fn resolve_with_version(
+        api_key: Option<String>,
+        base_url: Option<String>,
+        timeout: Option<Duration>,
+        connect_timeout: Option<Duration>,
+        api_version: Option<String>,
+    ) -> Result<Self> {
+        let api_version = match api_version {
+            Some(v) => parse_api_version(&v)?,
+            None => match std::env::var(API_VERSION_ENV) {
+                Ok(v) => parse_api_version(&v)
+                    .map_err(|e| Error::validation(format!("{API_VERSION_ENV}: {}", e.message)))?,
+                Err(_) => None,
+            },
+        };
         let api_key = api_key
             .or_else(|| std::env::var(API_KEY_ENV).ok())
             .map(|k| k.trim().to_string())
@@ -128,6 +168,7 @@ impl ClientConfig {
             retry: RetryConfig::default(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            api_version,
         })
     }
 }

@@ -31,6 +31,9 @@ pub enum ErrorKind {
     Connection,
     /// The request did not complete within the configured timeout.
     Timeout,
+    /// The connected server's generation has no such call (caught before sending), or the
+    /// server answered that the route does not exist (404 `Not Found` / 405).
+    Unsupported,
 }
 
 impl ErrorKind {
@@ -49,6 +52,7 @@ impl ErrorKind {
             ErrorKind::Server => "ServerError",
             ErrorKind::Connection => "APIConnectionError",
             ErrorKind::Timeout => "APITimeoutError",
+            ErrorKind::Unsupported => "UnsupportedOperationError",
         }
     }
 }
@@ -236,24 +240,77 @@ fn detail_text(detail: &Value) -> (Option<String>, String) {
     }
 }
 
-/// Build the error for a non-2xx response. `body` is the raw body; `content_type` its header.
-/// `secrets` are redacted from the message and body snippet.
-pub fn from_response(
+/// A non-2xx response, parsed and redacted, before a generation module classifies it.
+#[derive(Debug, Clone)]
+pub struct ErrorResponse {
+    pub status: u16,
+    /// `detail.error` (or a 422 item's `type`) when the server gives one.
+    pub code: Option<String>,
+    /// The server's message (redacted; a snippet for non-JSON bodies).
+    pub message: String,
+    /// The parsed body (JSON, redacted), or a snippet string.
+    pub body: Value,
+    /// The body was JSON.
+    pub is_json: bool,
+}
+
+impl ErrorResponse {
+    /// The message in lower case, for the substring rules some servers need.
+    pub fn lower(&self) -> String {
+        self.message.to_ascii_lowercase()
+    }
+
+    /// The code, or "".
+    pub fn code(&self) -> &str {
+        self.code.as_deref().unwrap_or("")
+    }
+
+    /// FastAPI's answer for a path or method it does not route: `{"detail":"Not Found"}` (404)
+    /// or `{"detail":"Method Not Allowed"}` (405).
+    pub fn is_missing_route(&self) -> bool {
+        match self.status {
+            405 => true,
+            404 => self.code.is_none() && self.message == "Not Found",
+            _ => false,
+        }
+    }
+
+    /// The error with `kind` and `remedy` appended to the server's message.
+    pub fn into_error(self, kind: ErrorKind, remedy: &str, retry_after: Option<f64>) -> Error {
+        let status = self.status;
+        let message = if self.message.is_empty() {
+            format!("HTTP {status}. {remedy}")
+        } else {
+            format!("{} (HTTP {status}). {remedy}", self.message)
+        };
+        Error {
+            kind,
+            message,
+            status_code: Some(status),
+            code: self.code,
+            body: Some(self.body),
+            retry_after,
+        }
+    }
+}
+
+/// Parse a non-2xx response. `body` is the raw body; `content_type` its header. `secrets`
+/// are redacted from the message and the kept body.
+pub fn parse_response(
     status: u16,
     body: &[u8],
     content_type: Option<&str>,
-    retry_after: Option<f64>,
     secrets: &[&str],
-) -> Error {
+) -> ErrorResponse {
     let text = String::from_utf8_lossy(body);
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
-    let (code, server_msg, body_value) = match &parsed {
+    let (code, message, body_value, is_json) = match &parsed {
         Some(v) => {
             let (code, msg) = match v.get("detail") {
                 Some(d) => detail_text(d),
                 None => (None, snippet(&redact(&text, secrets))),
             };
-            (code, msg, v.clone())
+            (code, msg, redact_value(v.clone(), secrets), true)
         }
         None => {
             // Redact before shortening, so that a secret cut at the edge cannot escape.
@@ -263,70 +320,16 @@ pub fn from_response(
                 None,
                 format!("non-JSON response ({ct}): {snip}"),
                 Value::String(snip),
+                false,
             )
         }
     };
-    let server_msg = redact(&server_msg, secrets);
-    let lower = server_msg.to_ascii_lowercase();
-    let code_str = code.as_deref().unwrap_or("");
-
-    let (kind, remedy): (ErrorKind, &str) = match status {
-        401 if code_str == "SessionExpired" || lower.contains("expired") => (
-            ErrorKind::SessionExpired,
-            "The session token has expired. Extend the session before it ends (session.extend()) \
-             or activate the agent again (agent.activate()).",
-        ),
-        401 if code_str == "InvalidSessionToken" || lower.contains("session token") && !lower.contains("missing") => (
-            ErrorKind::InvalidSessionToken,
-            "The session token was rejected (malformed, signed by another server, or revoked by \
-             deactivate). Activate the agent again to get a new token.",
-        ),
-        401 if lower.contains("missing session token") => (
-            ErrorKind::SessionTokenMissing,
-            "This call needs a session token. Activate the agent first \
-             (session = agent.activate()) and make memory calls through that session.",
-        ),
-        401 => (
-            ErrorKind::Authentication,
-            "Check the API key: pass api_key=... or set the MOORCHEH_API_KEY environment variable \
-             (keys are managed at console.moorcheh.ai/api-keys; for a LocalServer use server.api_key).",
-        ),
-        403 => (
-            ErrorKind::PermissionDenied,
-            "This session token may not be used here. A session token only works for the agent \
-             that was activated; activate the agent you are calling.",
-        ),
-        500 if lower.contains("cannot access") => (
-            ErrorKind::PermissionDenied,
-            "This session token may not be used here. A session token only works for the agent \
-             that was activated; activate the agent you are calling.",
-        ),
-        404 if code_str == "SessionNotFound" => (
-            ErrorKind::NotFound,
-            "The server has no session for this agent. Activate the agent first.",
-        ),
-        404 if code_str == "MemoryNotFound" => (ErrorKind::NotFound, MEMORY_REMEDY),
-        404 => (ErrorKind::NotFound, AGENT_REMEDY),
-        409 => (ErrorKind::Conflict, "The agent already exists; use client.agents.get(agent_id) instead."),
-        415 => (ErrorKind::Validation, "This server does not accept that file type; convert it to .txt, .md, .json or .csv."),
-        400 | 413 | 422 => (ErrorKind::Validation, "Fix the request arguments named above."),
-        408 => (ErrorKind::Timeout, "The server timed out waiting for the request; try again."),
-        429 => (ErrorKind::RateLimit, "Too many requests; wait and try again."),
-        s if s >= 500 => (ErrorKind::Server, "The server failed; try again later or check the server's logs."),
-        _ => (ErrorKind::Server, "Unexpected response status."),
-    };
-    let message = if server_msg.is_empty() {
-        format!("HTTP {status}. {remedy}")
-    } else {
-        format!("{server_msg} (HTTP {status}). {remedy}")
-    };
-    Error {
-        kind,
-        message,
-        status_code: Some(status),
+    ErrorResponse {
+        status,
         code,
-        body: Some(redact_value(body_value, secrets)),
-        retry_after,
+        message: redact(&message, secrets),
+        body: body_value,
+        is_json,
     }
 }
 
@@ -372,100 +375,50 @@ pub fn from_transport(err: reqwest::Error, secrets: &[&str]) -> Error {
 mod tests {
     use super::*;
 
-    fn map(status: u16, body: &str) -> Error {
-        from_response(status, body.as_bytes(), Some("application/json"), None, &[])
-    }
-
     #[test]
-    fn maps_documented_auth_errors() {
-        let e = map(401, r#"{"detail":"Invalid Moorcheh API key"}"#);
-        assert_eq!(e.kind, ErrorKind::Authentication);
-        assert!(e.message.contains("MOORCHEH_API_KEY"), "{}", e.message);
-        let e = map(
-            401,
-            r#"{"detail":"Missing API key in authorization header and no configured default"}"#,
-        );
-        assert_eq!(e.kind, ErrorKind::Authentication);
-        let e = map(
-            401,
-            r#"{"detail":"Missing session token. Use X-Session-Token header."}"#,
-        );
-        assert_eq!(e.kind, ErrorKind::SessionTokenMissing);
-        assert!(e.message.contains("Activate the agent first"));
-        let e = map(
-            401,
-            r#"{"detail":{"error":"SessionExpired","message":"Session sess_1 expired at 2026-01-01 00:00:00","details":{}}}"#,
-        );
-        assert_eq!(e.kind, ErrorKind::SessionExpired);
-        assert_eq!(e.code.as_deref(), Some("SessionExpired"));
-        assert!(e.message.contains("extend"));
-        let e = map(
-            401,
-            r#"{"detail":{"error":"InvalidSessionToken","message":"Invalid session token: Not enough segments","details":{}}}"#,
-        );
-        assert_eq!(e.kind, ErrorKind::InvalidSessionToken);
-        assert_eq!(e.status_code, Some(401));
-    }
-
-    #[test]
-    fn maps_agent_mismatch_both_generations() {
-        let e = map(
-            500,
-            r#"{"detail":{"error":"InternalServerError","message":"An unexpected error occurred","details":{"original_error":"Session is for agent 'a', cannot access 'b'"}}}"#,
-        );
-        assert_eq!(e.kind, ErrorKind::PermissionDenied);
-        assert!(e.message.contains("cannot access 'b'"));
-        let e = map(
-            403,
-            r#"{"detail":{"error":"AuthorizationError","message":"Session is for agent 'a', cannot access 'b'","details":{}}}"#,
-        );
-        assert_eq!(e.kind, ErrorKind::PermissionDenied);
-        assert_eq!(e.code.as_deref(), Some("AuthorizationError"));
-    }
-
-    #[test]
-    fn maps_status_classes() {
-        assert_eq!(map(404, r#"{"detail":{"error":"AgentNotFound","message":"Agent 'x' not found","details":{}}}"#).kind, ErrorKind::NotFound);
-        assert_eq!(
-            map(
-                409,
-                r#"{"detail":{"error":"AgentAlreadyExists","message":"x","details":{}}}"#
-            )
-            .kind,
-            ErrorKind::Conflict
-        );
-        let e = map(
-            413,
-            r#"{"detail":{"error":"text_too_long","message":"Memory content exceeds maximum length of 10000 characters","actual_length":10001,"max_length":10000}}"#,
-        );
-        assert_eq!(e.kind, ErrorKind::Validation);
-        assert_eq!(e.code.as_deref(), Some("text_too_long"));
-        let e = map(
-            422,
-            r#"{"detail":[{"type":"missing","loc":["query","query"],"msg":"Field required","input":null}]}"#,
-        );
-        assert_eq!(e.kind, ErrorKind::Validation);
-        assert!(
-            e.message.contains("query.query: Field required"),
-            "{}",
-            e.message
-        );
-        assert_eq!(map(429, "{}").kind, ErrorKind::RateLimit);
-        assert_eq!(map(503, r#"{"detail":"down"}"#).kind, ErrorKind::Server);
-    }
-
-    #[test]
-    fn html_body_gives_server_error_with_snippet() {
+    fn html_body_gives_a_snippet() {
         let html = "<html><head><title>502 Bad Gateway</title></head>\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>";
-        let e = from_response(502, html.as_bytes(), Some("text/html"), None, &[]);
-        assert_eq!(e.kind, ErrorKind::Server);
-        assert_eq!(e.status_code, Some(502));
-        assert!(e.message.contains("502 Bad Gateway"), "{}", e.message);
-        assert!(e.message.contains("text/html"));
-        assert!(!e.message.contains("<h1>"));
+        let r = parse_response(502, html.as_bytes(), Some("text/html"), &[]);
+        assert!(r.message.contains("502 Bad Gateway"), "{}", r.message);
+        assert!(r.message.contains("text/html"));
+        assert!(!r.message.contains("<h1>"));
+        assert!(!r.is_json);
         let long = "x".repeat(5000);
-        let e = from_response(502, long.as_bytes(), Some("text/plain"), None, &[]);
-        assert!(e.message.len() < 600);
+        let r = parse_response(502, long.as_bytes(), Some("text/plain"), &[]);
+        assert!(r.message.len() < 600);
+    }
+
+    #[test]
+    fn parses_the_three_detail_shapes() {
+        let r = parse_response(404, br#"{"detail":"Not Found"}"#, None, &[]);
+        assert!(r.is_missing_route());
+        let r = parse_response(
+            404,
+            br#"{"detail":{"error":"AgentNotFound","message":"Agent 'x' not found","details":{}}}"#,
+            None,
+            &[],
+        );
+        assert_eq!(r.code(), "AgentNotFound");
+        assert!(!r.is_missing_route());
+        let r = parse_response(
+            422,
+            br#"{"detail":[{"type":"missing","loc":["query","query"],"msg":"Field required","input":null}]}"#,
+            None,
+            &[],
+        );
+        assert_eq!(r.code(), "missing");
+        assert!(
+            r.message.contains("query.query: Field required"),
+            "{}",
+            r.message
+        );
+        let r = parse_response(
+            500,
+            br#"{"detail":{"error":"InternalServerError","message":"An unexpected error occurred","details":{"original_error":"Session is for agent 'a', cannot access 'b'"}}}"#,
+            None,
+            &[],
+        );
+        assert!(r.message.contains("cannot access 'b'"));
     }
 
     #[test]
@@ -474,15 +427,14 @@ mod tests {
         let text = format!("bad token {jwt} with key mk_secret_123");
         let r = redact(&text, &["mk_secret_123"]);
         assert_eq!(r, "bad token [REDACTED] with key [REDACTED]");
-        let e = from_response(
+        let e = parse_response(
             401,
             format!(r#"{{"detail":"Invalid session token {jwt}"}}"#).as_bytes(),
-            None,
             None,
             &[],
         );
         assert!(!e.message.contains("eyJ"));
-        assert!(!e.body.unwrap().to_string().contains("eyJ"));
+        assert!(!e.body.to_string().contains("eyJ"));
         // non-JWT text that merely starts with eyJ stays
         assert_eq!(redact("eyJust text", &[]), "eyJust text");
     }

@@ -15,12 +15,12 @@ use reqwest::Method;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
+use memanto_protocol::Generation;
+
 use crate::config::{ClientConfig, Secret};
 use crate::error::{self, Error, ErrorKind, Result};
 
-/// Header carrying the session JWT on memory calls (and, on newer servers, renewed tokens in
-/// responses).
-pub const SESSION_TOKEN_HEADER: &str = "x-session-token";
+pub use memanto_protocol::{API_KEY_HEADER, SESSION_TOKEN_HEADER};
 /// Log target: Python sees these records under the `memanto_client` logger.
 pub const LOG_TARGET: &str = "memanto_client";
 
@@ -43,32 +43,73 @@ pub enum Payload {
     File { name: String, bytes: Vec<u8> },
 }
 
-/// One API call.
-#[derive(Debug, Clone)]
-pub struct Call<'a> {
-    pub method: Method,
-    pub path: &'a str,
-    pub query: &'a [(&'a str, String)],
-    pub payload: Payload,
-    pub replay: Replay,
+/// What a call addresses, for error messages: the SDK call's name and whether the route
+/// names a memory (so that a 404 there says "check the memory id").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub op: &'static str,
+    pub names_memory: bool,
 }
 
-impl<'a> Call<'a> {
-    pub fn new(method: Method, path: &'a str, replay: Replay) -> Self {
+/// One API call, as a generation module encoded it.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: Method,
+    /// Path under the base URL, e.g. `/api/v2/agents/bot/recall`.
+    pub path: String,
+    pub query: Vec<(&'static str, String)>,
+    pub payload: Payload,
+    pub replay: Replay,
+    /// Send the key as `X-Api-Key` too (0.2.x management routes, and memory routes where
+    /// the server may recreate an expired session for a management caller).
+    pub api_key_header: bool,
+    /// The generation whose error rules classify this call's failures.
+    pub generation: Generation,
+    pub target: Target,
+}
+
+impl Call {
+    pub fn new(method: Method, path: impl Into<String>, replay: Replay) -> Self {
         Call {
             method,
-            path,
-            query: &[],
+            path: path.into(),
+            query: Vec::new(),
             payload: Payload::Empty,
             replay,
+            api_key_header: false,
+            generation: Generation::Legacy,
+            target: Target {
+                op: "request",
+                names_memory: false,
+            },
         }
     }
-    pub fn query(mut self, query: &'a [(&'a str, String)]) -> Self {
+    pub fn query(mut self, query: Vec<(&'static str, String)>) -> Self {
         self.query = query;
         self
     }
     pub fn json(mut self, body: Value) -> Self {
         self.payload = Payload::Json(body);
+        self
+    }
+    pub fn body<T: serde::Serialize>(self, body: &T) -> Self {
+        let v = serde_json::to_value(body).unwrap_or(Value::Null);
+        self.json(v)
+    }
+    pub fn op(mut self, op: &'static str) -> Self {
+        self.target.op = op;
+        self
+    }
+    pub fn names_memory(mut self) -> Self {
+        self.target.names_memory = true;
+        self
+    }
+    pub fn mgmt(mut self) -> Self {
+        self.api_key_header = true;
+        self
+    }
+    pub fn generation(mut self, generation: Generation) -> Self {
+        self.generation = generation;
         self
     }
 }
@@ -93,6 +134,8 @@ pub struct Transport {
     per_process: ArcSwap<PerProcess>,
     config: ClientConfig,
     auth: Option<HeaderValue>,
+    /// The key as an `X-Api-Key` value (0.2.x management credential).
+    api_key_value: Option<HeaderValue>,
     /// Server clock minus local clock, in milliseconds, from the last `Date` header.
     skew_ms: AtomicI64,
 }
@@ -107,17 +150,19 @@ enum Attempt {
 
 impl Transport {
     pub fn new(config: ClientConfig) -> Result<Self> {
+        let header = |text: String| {
+            let mut v = HeaderValue::from_str(&text).map_err(|_| {
+                Error::validation("The API key contains characters not allowed in an HTTP header")
+            })?;
+            v.set_sensitive(true);
+            Ok::<_, Error>(v)
+        };
         let auth = match &config.api_key {
-            Some(k) => {
-                let mut v =
-                    HeaderValue::from_str(&format!("Bearer {}", k.expose())).map_err(|_| {
-                        Error::validation(
-                            "The API key contains characters not allowed in an HTTP header",
-                        )
-                    })?;
-                v.set_sensitive(true);
-                Some(v)
-            }
+            Some(k) => Some(header(format!("Bearer {}", k.expose()))?),
+            None => None,
+        };
+        let api_key_value = match &config.api_key {
+            Some(k) => Some(header(k.expose().to_string())?),
             None => None,
         };
         let per_process = ArcSwap::from_pointee(Self::for_this_process(&config)?);
@@ -125,6 +170,7 @@ impl Transport {
             per_process,
             config,
             auth,
+            api_key_value,
             skew_ms: AtomicI64::new(0),
         })
     }
@@ -187,13 +233,18 @@ impl Transport {
     fn build(
         &self,
         http: &reqwest::Client,
-        call: &Call<'_>,
+        call: &Call,
         token: Option<&Secret>,
     ) -> Result<reqwest::RequestBuilder> {
         let url = format!("{}{}", self.config.base_url, call.path);
-        let mut headers = HeaderMap::with_capacity(3);
+        let mut headers = HeaderMap::with_capacity(4);
         if let Some(auth) = &self.auth {
             headers.insert(AUTHORIZATION, auth.clone());
+        }
+        if call.api_key_header {
+            if let Some(v) = &self.api_key_value {
+                headers.insert(API_KEY_HEADER, v.clone());
+            }
         }
         if let Some(t) = token {
             let mut v = HeaderValue::from_str(t.expose()).map_err(|_| {
@@ -207,7 +258,7 @@ impl Transport {
         }
         let mut req = http.request(call.method.clone(), &url).headers(headers);
         if !call.query.is_empty() {
-            req = req.query(call.query);
+            req = req.query(&call.query);
         }
         Ok(match &call.payload {
             Payload::Empty => req,
@@ -221,7 +272,7 @@ impl Transport {
 
     /// Send `call`, retrying as its `Replay` allows. Errors before any response arrived are
     /// `Err`; once a final response is in, its outcome is in `Reply::result`.
-    pub async fn send(&self, call: &Call<'_>, token: Option<&Secret>) -> Result<Reply> {
+    pub async fn send(&self, call: &Call, token: Option<&Secret>) -> Result<Reply> {
         let mut backoff = backon::BackoffBuilder::build(
             backon::ExponentialBuilder::default()
                 .with_min_delay(self.config.retry.initial_backoff)
@@ -276,7 +327,7 @@ impl Transport {
 
     async fn attempt(
         &self,
-        call: &Call<'_>,
+        call: &Call,
         token: Option<&Secret>,
         deadline: Option<Instant>,
     ) -> Result<Attempt> {
@@ -358,12 +409,10 @@ impl Transport {
             }
         };
         if !(200..300).contains(&status) {
-            let err = error::from_response(
-                status,
-                &bytes,
-                content_type.as_deref(),
+            let err = crate::wire::classify(
+                call,
+                error::parse_response(status, &bytes, content_type.as_deref(), &secrets),
                 retry_after,
-                &secrets,
             );
             let retryable = matches!(status, 408 | 429)
                 || (status >= 500 && call.replay == Replay::Safe && err.kind == ErrorKind::Server);

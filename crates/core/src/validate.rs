@@ -169,6 +169,47 @@ pub fn timestamp(what: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// A `YYYY-MM-DD` day (0.2.x daily-summary and conflict dates), checked as a calendar date.
+pub fn day(what: &str, value: &str) -> Result<()> {
+    let ok = value.len() == 10 && chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok();
+    if !ok {
+        return Err(Error::validation(format!(
+            "{what} {value:?} must be a date written YYYY-MM-DD, e.g. 2026-12-01"
+        )));
+    }
+    Ok(())
+}
+
+/// An expiry reason (0.2.x): 1 to 64 of letters, digits, '.', '_' and '-'.
+pub fn reason(value: &str) -> Result<()> {
+    let v = value.trim();
+    let ok = !v.is_empty()
+        && v.chars().count() <= memanto_protocol::limits::MAX_SOURCE_CHARS
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !ok {
+        return Err(Error::validation(format!(
+            "reason {value:?} must be 1 to {} characters of letters, digits, '.', '_' and '-'",
+            memanto_protocol::limits::MAX_SOURCE_CHARS
+        )));
+    }
+    Ok(())
+}
+
+/// A policy preset name: 1 to 64 of letters, digits, '.', '_' and '-'.
+pub fn preset(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !ok {
+        return Err(Error::validation(format!(
+            "preset name {name:?} must be letters, digits, '.', '_' or '-' (e.g. \"balanced\")"
+        )));
+    }
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {

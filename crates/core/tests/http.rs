@@ -111,7 +111,14 @@ fn token(agent: &str, expires_at: &str) -> String {
 
 fn client(url: &str) -> Client {
     Client::new(
-        ClientConfig::resolve(Some("mk_test_key".into()), Some(url.into()), None, None).unwrap(),
+        ClientConfig::resolve_with_version(
+            Some("mk_test_key".into()),
+            Some(url.into()),
+            None,
+            None,
+            Some("0.0".into()),
+        )
+        .unwrap(),
     )
     .unwrap()
 }
@@ -168,7 +175,11 @@ async fn key_on_every_request_token_only_on_memory_calls() {
 async fn no_key_means_no_authorization_header() {
     let (url, seen) = scripted(vec![response("200 OK", &[], r#"{"status":"healthy"}"#)]).await;
     std::env::remove_var("MOORCHEH_API_KEY");
-    let c = Client::new(ClientConfig::resolve(None, Some(url), None, None).unwrap()).unwrap();
+    let c = Client::new(
+        ClientConfig::resolve_with_version(None, Some(url), None, None, Some("0.0".into()))
+            .unwrap(),
+    )
+    .unwrap();
     c.health().await.unwrap();
     assert_eq!(seen.lock().unwrap()[0].header("authorization"), None);
 }

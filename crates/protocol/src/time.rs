@@ -17,13 +17,11 @@ fn date_only(s: &str) -> Option<NaiveDate> {
     if s.contains('T') || s.contains(' ') {
         return None;
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .or_else(|| {
-            (s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| NaiveDate::parse_from_str(s, "%Y%m%d").ok())
-                .flatten()
-        })
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().or_else(|| {
+        (s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| NaiveDate::parse_from_str(s, "%Y%m%d").ok())
+            .flatten()
+    })
 }
 
 fn date_time(s: &str) -> Option<DateTime<Utc>> {
@@ -36,7 +34,10 @@ fn date_time(s: &str) -> Option<DateTime<Utc>> {
     } else {
         s.to_string()
     };
-    let t = t.strip_suffix('Z').map(|x| format!("{x}+00:00")).unwrap_or(t);
+    let t = t
+        .strip_suffix('Z')
+        .map(|x| format!("{x}+00:00"))
+        .unwrap_or(t);
     for fmt in [
         "%Y-%m-%dT%H:%M:%S%.f%:z",
         "%Y-%m-%dT%H:%M:%S%.f%z",
