@@ -50,6 +50,30 @@ fn _debug_panic(py: Python<'_>, asynchronous: bool) -> PyResult<Bound<'_, PyAny>
     })
 }
 
+/// The wire contract's names and limits (memanto-protocol), so Python states none of them.
+fn limits(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
+    use memanto_protocol::limits as l;
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("memory_types", memanto_protocol::MEMORY_TYPES.to_vec())?;
+    d.set_item("provenances", memanto_protocol::PROVENANCES.to_vec())?;
+    d.set_item("patterns", memanto_protocol::PATTERNS.to_vec())?;
+    d.set_item("recall_statuses", memanto_protocol::RECALL_STATUSES.to_vec())?;
+    d.set_item("conflict_actions", memanto_protocol::CONFLICT_ACTIONS.to_vec())?;
+    d.set_item("upload_extensions", l::UPLOAD_EXTENSIONS.to_vec())?;
+    d.set_item("max_content_chars", l::MAX_CONTENT_CHARS)?;
+    d.set_item("max_query_chars", l::MAX_QUERY_CHARS)?;
+    d.set_item("max_title_chars", l::MAX_TITLE_CHARS)?;
+    d.set_item("max_limit", l::MAX_LIMIT)?;
+    d.set_item("max_batch", l::MAX_BATCH)?;
+    d.set_item("max_tags", l::MAX_TAGS)?;
+    d.set_item("max_tag_chars", l::MAX_TAG_CHARS)?;
+    d.set_item("max_extract_messages", l::MAX_EXTRACT_MESSAGES)?;
+    d.set_item("default_session_hours", l::DEFAULT_SESSION_HOURS)?;
+    d.set_item("default_recall_limit", l::DEFAULT_RECALL_LIMIT)?;
+    d.set_item("renew_threshold_minutes", l::RENEW_THRESHOLD_MINUTES)?;
+    Ok(d)
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Core log records (target "memanto_client") go to Python's `memanto_client` logger.
@@ -65,5 +89,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_debug_panic, m)?)?;
     m.add_function(wrap_pyfunction!(server::serve_forever, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("LIMITS", limits(m.py())?)?;
     Ok(())
 }

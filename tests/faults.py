@@ -34,10 +34,14 @@ class FaultServer:
     script runs out, the last response repeats."""
 
     def __init__(self, script: list[Scripted], *, routes: dict[str, list[Scripted]] | None = None,
-                 idle_timeout: float | None = None) -> None:
+                 idle_timeout: float | None = None, version: str | None = "0.0.8") -> None:
         """``routes`` maps a path prefix to its own script (checked before ``script``);
-        ``idle_timeout`` closes kept-alive connections idle for that many seconds."""
+        ``idle_timeout`` closes kept-alive connections idle for that many seconds; ``version``
+        is what ``GET /`` reports (the client's generation detection), answered outside the
+        script and not recorded (``detections`` counts them); None scripts ``GET /`` too."""
         self.script = list(script)
+        self.version = version
+        self.detections = 0
         self.routes = {k: list(v) for k, v in (routes or {}).items()}
         self.counts: dict[str, int] = {}
         self.requests: list[Received] = []
@@ -60,6 +64,16 @@ class FaultServer:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if outer.version is not None and self.command == "GET" and self.path == "/":
+                    outer.detections += 1
+                    info = ('{"service":"MEMANTO","version":"%s","docs":null}' % outer.version).encode()
+                    self._step = None
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(info)))
+                    self.end_headers()
+                    self.wfile.write(info)
+                    return
                 outer.requests.append(
                     Received(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )

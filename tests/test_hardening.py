@@ -43,9 +43,13 @@ def test_memory_ids_cannot_escape_their_path_segment(bad: str) -> None:
 
 
 def test_memory_ids_are_sent_percent_encoded() -> None:
-    with FaultServer([Scripted(200, '{"memory_id":"x","status":"deleted"}')]) as fs:
+    with FaultServer([Scripted(200, '{"memory_id":"x","status":"deleted"}')], version="0.2.30") as fs:
         _session(fs.url).delete("id with space+plus")
         assert fs.requests[0].path == "/api/v2/agents/bot/memories/id%20with%20space%2Bplus"
+    # 0.0.x deletes through its internal v1 router, by the agent's namespace.
+    with FaultServer([Scripted(200, '{"message":"Memory deleted successfully"}')], version="0.0.8") as fs:
+        _session(fs.url).delete("id with space+plus")
+        assert fs.requests[0].path == "/api/v1/memory/id%20with%20space%2Bplus?namespace=memanto_agent_bot"
 
 
 def test_a_deleted_agent_cannot_be_reached_through_another_agents_session(server: LocalServer) -> None:

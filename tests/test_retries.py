@@ -189,7 +189,8 @@ def test_connect_failure_of_a_write_is_retried_because_it_never_left() -> None:
 
     t = threading.Thread(target=late_server)
     t.start()
-    r = _session(f"http://127.0.0.1:{port}", max_retries=3).remember("sent once it could be")
+    # Pinned: this server answers one request, so no GET / detection first.
+    r = _session(f"http://127.0.0.1:{port}", max_retries=3, api_version="0.0").remember("sent once it could be")
     t.join()
     assert r.memory_id == "late"
     assert len(received) == 1 and received[0].startswith(b"POST /api/v2/agents/bot/remember")

@@ -34,6 +34,12 @@ from ._types import (
     SessionInfo,
     SessionRecord,
     SessionSummary,
+    ServerInfo,
+    ExtractResult,
+    Conflict,
+    ConflictList,
+    DailySummary,
+    PolicyResult,
 )
 from .exceptions import (
     APIConnectionError,
@@ -49,6 +55,7 @@ from .exceptions import (
     SessionError,
     SessionExpiredError,
     SessionTokenMissingError,
+    UnsupportedOperationError,
     ValidationError,
 )
 
@@ -100,6 +107,13 @@ __all__ = [
     "SessionInfo",
     "SessionRecord",
     "SessionSummary",
+    "ServerInfo",
+    "ExtractResult",
+    "Conflict",
+    "ConflictList",
+    "DailySummary",
+    "PolicyResult",
+    "UnsupportedOperationError",
     "MemantoError",
     "AuthenticationError",
     "SessionError",

@@ -6,8 +6,9 @@ from datetime import timedelta
 from typing import Any, Awaitable, Callable, Generator, Mapping, TypeVar
 
 from . import _native
-from ._session import AsyncSession, Session, make_coroutine_functions, network
-from ._types import AgentInfo, Health, SessionRecord, SessionSummary, json_object
+from ._network import check_text, make_coroutine_functions, network
+from ._session import AsyncSession, Session
+from ._types import AgentInfo, Health, ServerInfo, SessionInfo, SessionRecord, SessionSummary, json_object
 from .exceptions import NotFoundError, ValidationError
 
 __all__ = ["Client", "Agents", "Agent", "AsyncClient", "AsyncAgents", "AsyncAgent", "DEFAULT_TIMEOUT"]
@@ -61,6 +62,11 @@ class _ClientBase:
             requests are cut to this.
         max_connections: connections in use at once (default 64); further calls queue.
         max_response_bytes: larger response bodies are refused (default 32 MiB).
+        api_version: the Memanto server generation to speak: ``"auto"`` (default: found once
+            from ``GET /``'s ``version``), ``"0.0"`` (the documented API: GET recall,
+            ``/session/extend``) or ``"0.2"`` (current servers: POST recall, ``/status``,
+            renewed tokens). Default: the ``MEMANTO_API_VERSION`` environment variable, else
+            ``"auto"``. :attr:`server` tells what was found.
 
     Raises:
         ValidationError: a malformed ``base_url``, key or timeout.
@@ -85,15 +91,18 @@ class _ClientBase:
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        api_version: str | None = None,
     ) -> None:
         for name, value, low in (("max_retries", max_retries, 0), ("max_connections", max_connections, 1),
                                  ("max_response_bytes", max_response_bytes, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValidationError(f"{name} must be an integer >= {low}, got {value!r}")
+        for name, value in (("api_key", api_key), ("base_url", base_url), ("api_version", api_version)):
+            check_text(name, value)
         _native.reset_log_cache()  # pick up the logging configuration as it is now
         self._native = _native.NativeClient(
             api_key, base_url, timeout, connect_timeout, max_retries, max_connections, max_response_bytes,
-            max_retry_after, self._ASYNC,
+            max_retry_after, self._ASYNC, api_version,
         )
         self.agents = self._AGENTS(self)
 
@@ -138,10 +147,32 @@ class _ClientBase:
         """``GET /live``: True when the server process answers as alive (no key needed)."""
         return self._finish(self._native.probe("/live"), lambda d: isinstance(d, dict) and d.get("status") == "alive")
 
+    @property
+    def server(self) -> ServerInfo | None:
+        """The server generation and version the client speaks to, once known (after the first
+        call, or at once when ``api_version`` pins it); ``None`` before. No request is sent:
+        :meth:`detect_server` finds it."""
+        found = self._native.server_cached()
+        return ServerInfo._from(found) if found is not None else None
+
+    @network
+    def detect_server(self) -> ServerInfo:
+        """Find the server's generation from ``GET /`` (once per client; later calls answer
+        from memory). Raises :class:`APIConnectionError` when the server cannot be reached."""
+        return self._finish(self._native.detect_server(), ServerInfo._from)
+
+    @network
+    def status(self) -> SessionInfo:
+        """The server's most recently created session, of any agent (``GET /api/v2/status``,
+        0.2.x; on 0.0.x raises :class:`UnsupportedOperationError`: use ``session.current()``).
+        Raises :class:`NotFoundError` when no session is active."""
+        return self._finish(self._native.status(), SessionInfo._from)
+
     @network
     def sessions(self) -> list[SessionRecord]:
-        """The server's sessions, newest first (``GET /api/v2/sessions``). Tokens are never
-        included (a 0.0.8 server sends them in clear; they are dropped here)."""
+        """The server's sessions, newest first (``GET /api/v2/sessions``, 0.0.x only; on 0.2.x
+        raises :class:`UnsupportedOperationError`). Tokens are never included (a 0.0.8 server
+        sends them in clear; they are dropped here)."""
         return self._finish(self._native.list_sessions(), lambda d: [SessionRecord._parse(s) for s in _json_list(d)])
 
     def session_from_token(
@@ -165,6 +196,8 @@ class _ClientBase:
         Raises:
             InvalidSessionTokenError: the token is malformed.
         """
+        check_text("session_token", session_token)
+        check_text("agent_id", agent_id)
         native = self._native.session_from_token(
             session_token, agent_id, auto_extend, _seconds(refresh_margin), reactivate
         )

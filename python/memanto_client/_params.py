@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Iterable, Mapping
 
+from . import _native
 from .exceptions import ValidationError
+
+#: The wire contract's limits (from memanto-protocol, via the native module).
+LIMITS = _native.LIMITS
+_MAX_LIMIT: int = LIMITS["max_limit"]
 
 
 def time_param(name: str, value: datetime | str | None, *, required: bool = False) -> str | None:
@@ -50,8 +55,8 @@ def limit_param(limit: int | None) -> int | None:
         return None
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise ValidationError(f"limit must be an integer, got {limit!r}")
-    if not 1 <= limit <= 100:
-        raise ValidationError(f"limit must be between 1 and 100, got {limit}")
+    if not 1 <= limit <= _MAX_LIMIT:
+        raise ValidationError(f"limit must be between 1 and {_MAX_LIMIT}, got {limit}")
     return limit
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-import functools
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence, TypeVar
 
+from ._curation import _CurationCalls
+from ._network import check_text, make_coroutine_functions, network
 from ._params import limit_param, str_list, time_param, type_name
 from ._types import (
     Answer,
@@ -26,47 +27,21 @@ from ._types import (
 )
 from .exceptions import ValidationError
 
-if TYPE_CHECKING:
-    from ._client import Client
-
-__all__ = ["Session", "AsyncSession"]
+__all__ = ["Session", "AsyncSession", "network", "make_coroutine_functions"]
 
 T = TypeVar("T")
 
 
-def make_coroutine_functions(cls: type, base: type) -> None:
-    """Give ``cls`` a real ``async def`` for each network method it inherits from ``base``
-    (whose bodies return awaitables there), so that ``inspect.iscoroutinefunction``, ``help()``
-    and frameworks that look for coroutine functions see them as such. Same signature and
-    docstring as the sync twin."""
-    for name, fn in list(vars(base).items()):
-        if name.startswith("_") or not callable(fn) or name in vars(cls) or not getattr(fn, "_network", False):
-            continue
-
-        def bind(fn: Callable[..., Any]) -> Callable[..., Any]:
-            @functools.wraps(fn)
-            async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-                return await fn(self, *args, **kwargs)
-
-            return method
-
-        setattr(cls, name, bind(fn))
-
-
-def network(fn: T) -> T:
-    """Mark a method that sends a request (its async twin becomes a coroutine function)."""
-    fn._network = True  # type: ignore[attr-defined]
-    return fn
-
-
-class _SessionBase:
+class _SessionBase(_CurationCalls):
     """An active session of one agent: it holds the session token (in memory only, never in
     ``repr``) and makes the memory calls, each sent with ``X-Session-Token``.
 
-    Obtain one with ``agent.activate()`` or ``client.session_from_token(token)``.
+    Obtain one with ``agent.activate()`` or ``client.session_from_token(token)``. The client
+    speaks the connected server's generation (0.0.x or 0.2.x); a call that generation lacks
+    raises :class:`UnsupportedOperationError` before anything is sent.
     """
 
-    def __init__(self, client: Client, native: Any, *, record: SessionRecord | None, owned: bool) -> None:
+    def __init__(self, client: Any, native: Any, *, record: SessionRecord | None, owned: bool) -> None:
         self._client = client
         self._native = native
         self._owned = owned
@@ -133,17 +108,23 @@ class _SessionBase:
 
     @network
     def current(self) -> SessionInfo:
-        """The server's view of this session (``GET /api/v2/session/current``)."""
+        """The server's view of this session: ``GET /api/v2/session/current`` (0.0.x), or
+        ``GET /api/v2/status`` (0.2.x) when that reports this session; otherwise (``/status``
+        describes the server's most recent session of any agent) this session as its token
+        says, with ``extra["reported_by"] == "token"``."""
         return self._finish(self._native.current(), SessionInfo._from)
 
     @network
     def extend(self, hours: int = 6) -> SessionRecord:
-        """Extend the session by ``hours`` (whole hours, > 0) via ``POST /api/v2/session/extend``,
-        and adopt the token the server returns.
+        """Lengthen the session and adopt the new token. 0.0.x: by ``hours`` (whole hours, > 0)
+        via ``POST /api/v2/session/extend``. 0.2.x has no extend endpoint: the agent is
+        activated again (``POST /api/v2/agents/{agent_id}/activate``), which gives the server's
+        default lifetime (6 h) whatever ``hours`` says; the record's ``expires_at`` is the new
+        expiry and ``extra["renewed_by"] == "activate"``.
 
         Raises:
             ValidationError: ``hours`` is not a positive integer.
-            SessionExpiredError: too late; activate again instead.
+            SessionExpiredError: too late on 0.0.x; activate again instead.
         """
         if isinstance(hours, bool) or not isinstance(hours, int) or hours <= 0:
             raise ValidationError(f"hours must be a positive whole number, got {hours!r}")
@@ -212,6 +193,8 @@ class _SessionBase:
         if isinstance(memories, (str, bytes, Mapping)):
             raise ValidationError("memories must be a list of strings or dicts, not a single string or dict")
         items = [{"content": m} if isinstance(m, str) else dict(m) if isinstance(m, Mapping) else m for m in memories]
+        for i, item in enumerate(items):
+            check_text(f"memories[{i}]", item)
         return self._finish(self._native.batch_remember(items), BatchRememberResult._parse)
 
     @network
@@ -225,8 +208,9 @@ class _SessionBase:
         created_before: datetime | str | None = None,
         types: str | Sequence[str] | None = None,
         tags: str | Sequence[str] | None = None,
+        status: str | None = None,
     ) -> RecallResult:
-        """Search the agent's memories (``GET /api/v2/agents/{agent_id}/recall``).
+        """Search the agent's memories (0.0.x ``GET``, 0.2.x ``POST /api/v2/agents/{agent_id}/recall``).
 
         Args:
             query: 1 to 1,000 characters.
@@ -235,6 +219,8 @@ class _SessionBase:
             created_after / created_before: aware ``datetime`` (sent in UTC) or ISO-8601 string.
             types: memory type(s) to keep.
             tags: keep memories carrying all of these tags (LocalServer and newer servers).
+            status: ``"all"`` (default), ``"active"`` or ``"expired"`` (0.2.x; memories of
+                0.0.x servers do not expire, so only ``"all"`` works there).
 
         Returns:
             A :class:`RecallResult`, a sequence of :class:`Memory` with ``score``, best first.
@@ -252,6 +238,7 @@ class _SessionBase:
             time_param("created_before", created_before),
             str_list("types", types),
             str_list("tags", tags),
+            status,
         )
         return self._finish(data, lambda d: RecallResult._parse(d, limit=limit))
 
@@ -292,29 +279,31 @@ class _SessionBase:
     @network
     def recall_as_of(
         self,
-        query: str,
-        as_of: datetime | str,
+        query: str | None = None,
+        as_of: datetime | str | None = None,
         *,
         limit: int | None = None,
         types: str | Sequence[str] | None = None,
         tags: str | Sequence[str] | None = None,
     ) -> TemporalResult:
-        """Search the memories as they were at ``as_of``
-        (``GET /api/v2/agents/{agent_id}/recall/as-of``): those created by then and not yet
-        superseded at that time.
+        """The memories as they were at ``as_of``: those created by then and not yet superseded
+        or expired at that time. 0.0.x: ``GET /api/v2/agents/{agent_id}/recall/as-of``, a text
+        search that needs ``query``. 0.2.x: ``POST …/recall/as-of``, which takes no query (it
+        lists what was valid then; a ``query`` given is not sent).
 
         Args:
-            query: 1 to 1,000 characters.
+            query: 1 to 1,000 characters (required on 0.0.x servers).
             as_of: an aware ``datetime`` (sent in UTC) or an ISO-8601 string (no offset = UTC;
-                a bare date means midnight UTC on 0.0.8 servers, the end of that day on the
-                LocalServer).
+                a bare date means midnight UTC on 0.0.8 servers, the end of that day on 0.2.x
+                servers and the LocalServer).
             limit: 1 to 100 (server default 10). types / tags: as in :meth:`recall`.
 
         Returns:
             A :class:`TemporalResult` (``temporal_mode == "as_of"``, ``as_of_date``).
 
         Raises:
-            ValidationError: bad arguments, a naive datetime or an unparsable time (before sending).
+            ValidationError: bad arguments, a naive datetime or an unparsable time, or no query
+            on a 0.0.x server (before sending).
         """
         data = self._native.recall_as_of(
             query, time_param("as_of", as_of, required=True), limit_param(limit), str_list("types", types), str_list("tags", tags)
@@ -329,20 +318,81 @@ class _SessionBase:
         limit: int | None = None,
         types: str | Sequence[str] | None = None,
         tags: str | Sequence[str] | None = None,
+        status: str | None = None,
     ) -> TemporalResult:
         """Memories created or changed after ``since``, newest change first
-        (``GET /api/v2/agents/{agent_id}/recall/changed-since``). Each memory's ``change_type``
-        (in ``extra``) is ``"created"`` or ``"updated"``.
+        (0.0.x ``GET``, 0.2.x ``POST /api/v2/agents/{agent_id}/recall/changed-since``). Each
+        memory's ``change_type`` is ``"created"`` or ``"updated"``.
 
         Args:
             since: an aware ``datetime`` or an ISO-8601 string (no offset = UTC).
             limit: 1 to 100 (server default 10). types / tags: as in :meth:`recall`.
+            status: ``"all"``, ``"active"`` or ``"expired"`` (0.2.x).
 
         Raises:
             ValidationError: bad arguments (before sending).
         """
         data = self._native.recall_changed_since(
-            time_param("since", since, required=True), limit_param(limit), str_list("types", types), str_list("tags", tags)
+            time_param("since", since, required=True), limit_param(limit), str_list("types", types),
+            str_list("tags", tags), status,
+        )
+        return self._finish(data, lambda d: TemporalResult._parse(d, limit=limit))
+
+    @network
+    def recall_recent(
+        self,
+        *,
+        limit: int | None = None,
+        types: str | Sequence[str] | None = None,
+        tags: str | Sequence[str] | None = None,
+        status: str | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+    ) -> TemporalResult:
+        """The newest memories, newest first (``POST /api/v2/agents/{agent_id}/recall/recent``, 0.2.x).
+
+        Args:
+            limit: 1 to 100 (server default 10).
+            types: memory type(s) to keep. tags: keep memories with any of these tags.
+            status: ``"all"`` (default), ``"active"`` or ``"expired"``.
+            created_after / created_before: a creation window (aware ``datetime`` or ISO-8601;
+                a bare date is the start / end of that day).
+
+        Returns:
+            A :class:`TemporalResult` (``total_available`` = matches before the limit).
+
+        Raises:
+            ValidationError: bad arguments (before sending).
+            UnsupportedOperationError: a 0.0.x server (use :meth:`recall_changed_since`).
+        """
+        data = self._native.recall_recent(
+            False, limit_param(limit), str_list("types", types), str_list("tags", tags), status,
+            time_param("created_after", created_after), time_param("created_before", created_before),
+        )
+        return self._finish(data, lambda d: TemporalResult._parse(d, limit=limit))
+
+    @network
+    def recall_all(
+        self,
+        *,
+        limit: int | None = None,
+        types: str | Sequence[str] | None = None,
+        tags: str | Sequence[str] | None = None,
+        status: str | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+    ) -> TemporalResult:
+        """Every memory, newest first (``POST /api/v2/agents/{agent_id}/recall/all``, 0.2.x):
+        as :meth:`recall_recent`, but ``limit`` is not capped at 100 (server default 5000).
+
+        Raises:
+            ValidationError: bad arguments (before sending). UnsupportedOperationError: 0.0.x.
+        """
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise ValidationError(f"limit must be an integer >= 1, got {limit!r}")
+        data = self._native.recall_recent(
+            True, limit, str_list("types", types), str_list("tags", tags), status,
+            time_param("created_after", created_after), time_param("created_before", created_before),
         )
         return self._finish(data, lambda d: TemporalResult._parse(d, limit=limit))
 
@@ -355,9 +405,10 @@ class _SessionBase:
         types: str | Sequence[str] | None = None,
         tags: str | Sequence[str] | None = None,
     ) -> TemporalResult:
-        """Search only what is currently true (``GET /api/v2/agents/{agent_id}/recall/current``):
-        superseded memories are left out; contradicted ones stay, flagged with
-        ``extra["_warning"] == "contradicted"``; highest confidence first.
+        """Search only what is currently true. 0.0.x: ``GET /api/v2/agents/{agent_id}/recall/current``
+        (superseded memories are left out; contradicted ones stay, flagged with
+        ``extra["_warning"] == "contradicted"``; highest confidence first). 0.2.x has no such
+        route: this is ``recall(query, status="active")`` (expired memories left out).
 
         Raises:
             ValidationError: bad arguments (before sending).
@@ -369,10 +420,11 @@ class _SessionBase:
 
     @network
     def validate(self, memory_id: str) -> MemoryOperation:
-        """Record that a memory was confirmed (``POST /api/v2/agents/{agent_id}/validate/{memory_id}``):
-        its ``validation_count`` goes up by one.
+        """Record that a memory was confirmed (``POST /api/v2/agents/{agent_id}/validate/{memory_id}``,
+        0.0.x only): its ``validation_count`` goes up by one.
 
         Raises:
+            UnsupportedOperationError: a 0.2.x server (removed there; use :meth:`update`).
             NotFoundError: unknown memory id (LocalServer; 0.0.8 answers 500, a ServerError).
         """
         return self._finish(self._native.validate_memory(memory_id), MemoryOperation._from)
@@ -391,7 +443,9 @@ class _SessionBase:
         source: str | None = None,
         provenance: str | None = None,
     ) -> MemoryOperation:
-        """Replace a memory by a newer one (``POST /api/v2/agents/{agent_id}/supersede/{old_memory_id}``).
+        """Replace a memory by a newer one (``POST /api/v2/agents/{agent_id}/supersede/{old_memory_id}``,
+        0.0.x only; on 0.2.x raises :class:`UnsupportedOperationError`: remember the new memory
+        and :meth:`expire` the old one).
 
         Give either ``content`` (and optionally the other fields of :meth:`remember`): the new
         memory is stored in the same call; or ``new_memory_id``: an existing memory (the 0.0.8
@@ -420,8 +474,9 @@ class _SessionBase:
     @network
     def contradict(self, memory_id: str, *, reason: str | None = None,
                    contradicting_memory_id: str | None = None) -> MemoryOperation:
-        """Flag a memory as contradicted (``POST /api/v2/agents/{agent_id}/contradict/{memory_id}``).
-        It stays in :meth:`recall_current`, marked with a warning.
+        """Flag a memory as contradicted (``POST /api/v2/agents/{agent_id}/contradict/{memory_id}``,
+        0.0.x only; on 0.2.x raises :class:`UnsupportedOperationError`: use :meth:`expire` or
+        :meth:`conflicts`). It stays in :meth:`recall_current`, marked with a warning.
 
         Raises:
             NotFoundError: unknown memory id.
@@ -441,8 +496,10 @@ class _SessionBase:
         source: str | None = None,
         provenance: str | None = None,
     ) -> MemoryOperation:
-        """Change fields of a memory in place, keeping its id
-        (``PATCH /api/v2/agents/{agent_id}/memories/{memory_id}``, the 0.2.10+ route).
+        """Change fields of a memory in place, keeping its id: 0.2.x
+        ``PATCH /api/v2/agents/{agent_id}/memories/{memory_id}``; 0.0.x
+        ``PATCH /api/v1/memory/{memory_id}`` (its internal router, by the agent's namespace).
+        ``provenance`` can be changed on 0.0.x and the LocalServer only.
 
         Returns:
             A :class:`MemoryOperation` whose ``updated_fields`` lists what changed.
@@ -459,8 +516,8 @@ class _SessionBase:
 
     @network
     def delete(self, memory_id: str) -> MemoryOperation:
-        """Delete a memory (``DELETE /api/v2/agents/{agent_id}/memories/{memory_id}``): no later
-        recall of any kind returns it.
+        """Delete a memory permanently: 0.2.x ``DELETE /api/v2/agents/{agent_id}/memories/{memory_id}``;
+        0.0.x ``DELETE /api/v1/memory/{memory_id}``. No later recall of any kind returns it.
 
         Raises:
             NotFoundError: unknown memory id.
@@ -499,13 +556,15 @@ class Session(_SessionBase):
         self.close()
 
     def close(self) -> None:
-        """Deactivate if this session was activated here and is still active; otherwise just
-        forget the token. Errors from the server are ignored (the token is forgotten anyway)."""
+        """Deactivate if this session was activated here and is still active (when several
+        ``activate()`` handles share the agent's session, the last one to close deactivates);
+        otherwise just forget the token. Errors from the server are ignored (the token is
+        forgotten anyway)."""
         if not self.is_active:
             return
         if self._owned:
             try:
-                self.deactivate()
+                self._native.close()
             except Exception:
                 self._native.forget()
         else:
@@ -530,18 +589,20 @@ class AsyncSession(_SessionBase):
         await self.close()
 
     async def close(self) -> None:
-        """Deactivate if this session was activated here and is still active; otherwise just
-        forget the token. Errors from the server are ignored (the token is forgotten anyway)."""
+        """Deactivate if this session was activated here and is still active (when several
+        ``activate()`` handles share the agent's session, the last one to close deactivates);
+        otherwise just forget the token. Errors from the server are ignored (the token is
+        forgotten anyway)."""
         if not self.is_active:
             return
         if self._owned:
             try:
-                await self.deactivate()
+                await self._native.close()
             except Exception:
                 self._native.forget()
         else:
             self._native.forget()
 
 
-make_coroutine_functions(AsyncSession, _SessionBase)
+make_coroutine_functions(AsyncSession, _SessionBase, _CurationCalls)
 

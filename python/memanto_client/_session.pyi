@@ -5,6 +5,10 @@ from typing import Any, Iterable, Mapping, Sequence
 from ._types import (
     Answer,
     BatchRememberResult,
+    ConflictList,
+    DailySummary,
+    ExtractResult,
+    PolicyResult,
     MemoryOperation,
     RecallResult,
     RememberResult,
@@ -22,7 +26,9 @@ _Memories = Iterable[str | Mapping[str, Any]]
 _Strs = str | Sequence[str] | None
 _Time = datetime | str
 
-class _SessionBase:
+class _CurationCalls: ...
+
+class _SessionBase(_CurationCalls):
     record: SessionRecord | None
     def __init__(self, client: Any, native: Any, *, record: SessionRecord | None, owned: bool) -> None: ...
     @property
@@ -71,6 +77,7 @@ class Session(_SessionBase):
         created_before: _Time | None = None,
         types: _Strs = None,
         tags: _Strs = None,
+        status: str | None = None,
     ) -> RecallResult: ...
     def answer(
         self,
@@ -85,11 +92,60 @@ class Session(_SessionBase):
         footer_prompt: str | None = None,
     ) -> Answer: ...
     def recall_as_of(
-        self, query: str, as_of: _Time, *, limit: int | None = None, types: _Strs = None, tags: _Strs = None
+        self, query: str | None = None, as_of: _Time | None = None, *, limit: int | None = None, types: _Strs = None, tags: _Strs = None
     ) -> TemporalResult: ...
     def recall_changed_since(
-        self, since: _Time, *, limit: int | None = None, types: _Strs = None, tags: _Strs = None
+        self, since: _Time, *, limit: int | None = None, types: _Strs = None, tags: _Strs = None, status: str | None = None
     ) -> TemporalResult: ...
+    def recall_recent(
+        self,
+        *,
+        limit: int | None = None,
+        types: _Strs = None,
+        tags: _Strs = None,
+        status: str | None = None,
+        created_after: _Time | None = None,
+        created_before: _Time | None = None,
+    ) -> TemporalResult: ...
+    def recall_all(
+        self,
+        *,
+        limit: int | None = None,
+        types: _Strs = None,
+        tags: _Strs = None,
+        status: str | None = None,
+        created_after: _Time | None = None,
+        created_before: _Time | None = None,
+    ) -> TemporalResult: ...
+    def expire(self, memory_id: str, *, reason: str | None = None) -> MemoryOperation: ...
+    def restore(self, memory_id: str) -> MemoryOperation: ...
+    def extract(
+        self,
+        messages: Iterable[Mapping[str, Any] | tuple[str, str]],
+        *,
+        dry_run: bool = False,
+        max_memories: int | None = None,
+        ai_model: str | None = None,
+    ) -> ExtractResult: ...
+    def daily_summary(self, date: str | None = None) -> DailySummary: ...
+    def generate_conflicts(self, date: str | None = None) -> dict[str, Any]: ...
+    def conflicts(self, date: str | None = None) -> ConflictList: ...
+    def resolve_conflict(
+        self,
+        index: int,
+        action: str,
+        *,
+        date: str | None = None,
+        manual_content: str | None = None,
+        manual_type: str | None = None,
+    ) -> dict[str, Any]: ...
+    def policy(self) -> PolicyResult: ...
+    def set_policy(self, policy: Mapping[str, Any]) -> PolicyResult: ...
+    def policy_presets(self) -> list[dict[str, Any]]: ...
+    def policy_preset(self, name: str) -> PolicyResult: ...
+    def apply_policy_preset(self, name: str) -> PolicyResult: ...
+    def apply_policy(self, *, dry_run: bool = False) -> PolicyResult: ...
+    def purge_expired(self, *, dry_run: bool = False) -> PolicyResult: ...
     def recall_current(
         self, query: str, *, limit: int | None = None, types: _Strs = None, tags: _Strs = None
     ) -> TemporalResult: ...
@@ -154,6 +210,7 @@ class AsyncSession(_SessionBase):
         created_before: _Time | None = None,
         types: _Strs = None,
         tags: _Strs = None,
+        status: str | None = None,
     ) -> RecallResult: ...
     async def answer(
         self,
@@ -168,11 +225,60 @@ class AsyncSession(_SessionBase):
         footer_prompt: str | None = None,
     ) -> Answer: ...
     async def recall_as_of(
-        self, query: str, as_of: _Time, *, limit: int | None = None, types: _Strs = None, tags: _Strs = None
+        self, query: str | None = None, as_of: _Time | None = None, *, limit: int | None = None, types: _Strs = None, tags: _Strs = None
     ) -> TemporalResult: ...
     async def recall_changed_since(
-        self, since: _Time, *, limit: int | None = None, types: _Strs = None, tags: _Strs = None
+        self, since: _Time, *, limit: int | None = None, types: _Strs = None, tags: _Strs = None, status: str | None = None
     ) -> TemporalResult: ...
+    async def recall_recent(
+        self,
+        *,
+        limit: int | None = None,
+        types: _Strs = None,
+        tags: _Strs = None,
+        status: str | None = None,
+        created_after: _Time | None = None,
+        created_before: _Time | None = None,
+    ) -> TemporalResult: ...
+    async def recall_all(
+        self,
+        *,
+        limit: int | None = None,
+        types: _Strs = None,
+        tags: _Strs = None,
+        status: str | None = None,
+        created_after: _Time | None = None,
+        created_before: _Time | None = None,
+    ) -> TemporalResult: ...
+    async def expire(self, memory_id: str, *, reason: str | None = None) -> MemoryOperation: ...
+    async def restore(self, memory_id: str) -> MemoryOperation: ...
+    async def extract(
+        self,
+        messages: Iterable[Mapping[str, Any] | tuple[str, str]],
+        *,
+        dry_run: bool = False,
+        max_memories: int | None = None,
+        ai_model: str | None = None,
+    ) -> ExtractResult: ...
+    async def daily_summary(self, date: str | None = None) -> DailySummary: ...
+    async def generate_conflicts(self, date: str | None = None) -> dict[str, Any]: ...
+    async def conflicts(self, date: str | None = None) -> ConflictList: ...
+    async def resolve_conflict(
+        self,
+        index: int,
+        action: str,
+        *,
+        date: str | None = None,
+        manual_content: str | None = None,
+        manual_type: str | None = None,
+    ) -> dict[str, Any]: ...
+    async def policy(self) -> PolicyResult: ...
+    async def set_policy(self, policy: Mapping[str, Any]) -> PolicyResult: ...
+    async def policy_presets(self) -> list[dict[str, Any]]: ...
+    async def policy_preset(self, name: str) -> PolicyResult: ...
+    async def apply_policy_preset(self, name: str) -> PolicyResult: ...
+    async def apply_policy(self, *, dry_run: bool = False) -> PolicyResult: ...
+    async def purge_expired(self, *, dry_run: bool = False) -> PolicyResult: ...
     async def recall_current(
         self, query: str, *, limit: int | None = None, types: _Strs = None, tags: _Strs = None
     ) -> TemporalResult: ...

@@ -25,6 +25,12 @@ __all__ = [
     "TemporalResult",
     "UploadResult",
     "RememberResult",
+    "ServerInfo",
+    "ExtractResult",
+    "Conflict",
+    "ConflictList",
+    "DailySummary",
+    "PolicyResult",
     "SessionClaims",
     "SessionInfo",
     "SessionRecord",
@@ -150,7 +156,7 @@ class Memory(_Result):
     memory came from a search; ``tags`` is a tuple of strings."""
 
     _TIMES: ClassVar[frozenset[str]] = frozenset(
-        {"created_at", "updated_at", "expires_at", "validated_at", "superseded_at"}
+        {"created_at", "updated_at", "expires_at", "validated_at", "superseded_at", "expired_at"}
     )
     _TUPLES: ClassVar[frozenset[str]] = frozenset({"tags"})
 
@@ -174,6 +180,15 @@ class Memory(_Result):
     supersedes: str | None = None
     contradiction_detected: bool | None = None
     change_type: str | None = None
+    #: 0.2.x: when and why the memory expired (``status == "expired"``); cleared by restore.
+    expired_at: datetime | None = None
+    expired_by: str | None = None
+    agent_id: str | None = None
+
+    @property
+    def is_expired(self) -> bool:
+        """True for a memory that was expired (0.2.x ``status == "expired"``)."""
+        return self.status == "expired"
 
     @property
     def is_superseded(self) -> bool:
@@ -476,3 +491,111 @@ class SessionClaims(_Result):
     @property
     def is_expired(self) -> bool:
         return _now() >= self.expires_at
+
+
+@dataclass(frozen=True)
+class ServerInfo(_Result):
+    """Which Memanto server generation the client speaks to: ``generation`` is ``"0.0"`` (the
+    documented API) or ``"0.2"`` (the current servers); ``version`` is what ``GET /`` reported
+    (None when pinned with ``api_version``); ``serves_both`` is True for a LocalServer that
+    offers both generations' routes; ``detected`` is False when pinned."""
+
+    generation: str = "0.0"
+    version: str | None = None
+    serves_both: bool | None = None
+    detected: bool | None = None
+
+
+@dataclass(frozen=True)
+class ExtractResult(_Result):
+    """The memories ``extract`` found in a conversation (``candidates``, each a dict with
+    ``type``, ``title``, ``content``, ``confidence``) and, unless ``dry_run``, what storing them
+    did (``successful``, ``failed``, ``results``)."""
+
+    dry_run: bool | None = None
+    candidates: tuple[Any, ...] = ()
+    count: int | None = None
+    total_submitted: int | None = None
+    successful: int | None = None
+    failed: int | None = None
+    results: tuple[Any, ...] = ()
+    agent_id: str | None = None
+    session_id: str | None = None
+
+    @classmethod
+    def _parse(cls, data: Any) -> "ExtractResult":
+        data = json_object(data, "ExtractResult")
+        seq = lambda k: tuple(data.get(k) or ()) if isinstance(data.get(k), list) else ()  # noqa: E731
+        return cls._from(data, candidates=seq("candidates"), results=seq("results"))
+
+
+@dataclass(frozen=True)
+class Conflict(_Result):
+    """Two memories that disagree, as the server's conflict report lists them. Pass ``index``
+    to :meth:`Session.resolve_conflict`."""
+
+    index: int | None = None
+    type: str | None = None
+    title: str | None = None
+    description: str | None = None
+    old_memory_id: str | None = None
+    old_content: str | None = None
+    new_memory_id: str | None = None
+    new_content: str | None = None
+    recommendation: str | None = None
+    resolved: bool | None = None
+
+
+@dataclass(frozen=True)
+class ConflictList(_Result):
+    """The unresolved conflicts of a day's report (a sequence of :class:`Conflict`)."""
+
+    conflicts: tuple[Conflict, ...] = ()
+    count: int = 0
+    date: str | None = None
+    agent_id: str | None = None
+    session_id: str | None = None
+
+    @classmethod
+    def _parse(cls, data: Any) -> "ConflictList":
+        data = json_object(data, "ConflictList")
+        items = data.get("conflicts")
+        found = tuple(Conflict._from(c) for c in items if isinstance(c, Mapping)) if isinstance(items, list) else ()
+        return cls._from(data, conflicts=found)
+
+    def __len__(self) -> int:
+        return len(self.conflicts)
+
+    def __iter__(self) -> Iterator[Conflict]:
+        return iter(self.conflicts)
+
+    def __getitem__(self, i: int) -> Conflict:
+        return self.conflicts[i]
+
+
+@dataclass(frozen=True)
+class DailySummary(_Result):
+    """What ``daily_summary`` reports: ``summary`` (a dict with ``status``, e.g. ``"success"``
+    or ``"no_sessions"``) and ``export`` (``total_memories``, ``per_type_counts``)."""
+
+    date: str | None = None
+    summary: Any = None
+    export: Any = None
+    agent_id: str | None = None
+    session_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PolicyResult(_Result):
+    """The reply of the expiry-policy calls: ``policy`` (the policy dict) where the call returns
+    one, and for ``apply_policy`` / ``purge_expired`` the sweep's counts (``matched``,
+    ``expired``, ``purged``) and the affected ``memories``; everything else is in ``extra``."""
+
+    policy: Any = None
+    is_empty: bool | None = None
+    dry_run: bool | None = None
+    matched: int | None = None
+    expired: int | None = None
+    purged: int | None = None
+    memories: Any = None
+    agent_id: str | None = None

@@ -25,6 +25,8 @@ Hierarchy::
     ├── ValidationError              400/413/422, or bad input caught before sending (also a ValueError)
     ├── RateLimitError               429
     ├── ServerError                  5xx, or a response that is not the JSON expected
+    ├── UnsupportedOperationError    the server's generation has no such call (before sending),
+    │                                or no such route (404 Not Found / 405)
     └── APIConnectionError           the server could not be reached
         └── APITimeoutError          no complete answer within the timeout
 """
@@ -34,6 +36,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "UnsupportedOperationError",
     "MemantoError",
     "AuthenticationError",
     "SessionError",
@@ -127,6 +130,12 @@ class RateLimitError(MemantoError):
 
 class ServerError(MemantoError):
     """The server failed (5xx) or answered with something that is not the expected JSON."""
+
+
+class UnsupportedOperationError(MemantoError):
+    """The connected server's generation has no such call (raised before anything is sent,
+    naming the server version and the alternative), or the server answered that it has no such
+    route (404 ``Not Found`` / 405)."""
 
 
 class APIConnectionError(MemantoError):
