@@ -10,6 +10,7 @@ mod chunk;
 mod config;
 mod db;
 mod error;
+mod expiry;
 mod handle;
 mod model;
 mod routes;

@@ -12,7 +12,7 @@ use super::params::{
 use super::recall::run_search;
 use super::{agent_path, ok};
 use crate::auth::{self, SessionContext};
-use crate::db::query::SearchQuery;
+use crate::db::query::{SearchQuery, StatusFilter};
 use crate::error::ApiResult;
 use crate::model::MemoryRow;
 use crate::state::AppState;
@@ -153,6 +153,7 @@ pub async fn current(
         types,
         tags,
         exclude_superseded: true,
+        status: StatusFilter::Active,
         ..SearchQuery::default()
     };
     let mut found = run_search(&state, search, Some(&text)).await?;
