@@ -11,6 +11,7 @@ mod config;
 mod db;
 mod error;
 mod expiry;
+mod extract;
 mod handle;
 mod model;
 mod routes;

@@ -17,7 +17,7 @@ use super::body::{
     date_field, limit_field, memory_gone, optional_object, status_field, tags_field, types_field,
 };
 use super::params::k_too_large;
-use super::{agent_path, body_bytes, memory_path, ok, policy};
+use super::{agent_path, body_bytes, extract, memory_path, ok, policy};
 use crate::auth::{self, SessionContext};
 use crate::db;
 use crate::db::recent::RecentQuery;
@@ -36,7 +36,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(&format!("{A}/memories/{{memory_id}}/restore"), post(restore))
         .route(&format!("{A}/recall/recent"), post(recent))
         .route(&format!("{A}/recall/all"), post(all))
-//TMP        .route(&format!("{A}/remember/extract"), post(extract::extract))
+        .route(&format!("{A}/remember/extract"), post(extract::extract))
 //TMP        .route(&format!("{A}/daily-summary"), post(insights::daily_summary))
 //TMP        .route(&format!("{A}/conflicts/generate"), post(insights::generate))
 //TMP        .route(&format!("{A}/conflicts"), get(insights::list))

@@ -4,6 +4,7 @@ mod agents;
 mod body;
 pub(crate) mod current_only;
 mod edit;
+mod extract;
 mod fields;
 mod memories;
 mod params;
