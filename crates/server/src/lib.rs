@@ -8,6 +8,7 @@
 mod auth;
 mod chunk;
 mod config;
+mod conflicts;
 mod db;
 mod error;
 mod expiry;

@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod conflicts;
+pub mod daily;
 pub mod expiry;
 mod index;
 pub mod memories;

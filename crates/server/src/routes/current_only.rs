@@ -1,7 +1,7 @@
 //! Routes only the 0.2.x generation has (API-0.2 §4.3, §5.4–5.5, §6.3–6.4, §7, §8): memory
 //! expiry, the recent/all listings, extraction, daily summaries, conflicts and expiry
-//! policies. Handlers live here and in the sibling modules `extract`, `insights` and
-//! `policy`; all authenticate with [`auth::require_session`] and the agent scope check.
+//! policies. Handlers live here and in the sibling modules `extract`, `insights`,
+//! `conflicts` and `policy`; all authenticate with [`auth::require_session`] and the agent scope check.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -17,7 +17,7 @@ use super::body::{
     date_field, limit_field, memory_gone, optional_object, status_field, tags_field, types_field,
 };
 use super::params::k_too_large;
-use super::{agent_path, body_bytes, extract, memory_path, ok, policy};
+use super::{agent_path, body_bytes, conflicts, extract, insights, memory_path, ok, policy};
 use crate::auth::{self, SessionContext};
 use crate::db;
 use crate::db::recent::RecentQuery;
@@ -37,10 +37,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(&format!("{A}/recall/recent"), post(recent))
         .route(&format!("{A}/recall/all"), post(all))
         .route(&format!("{A}/remember/extract"), post(extract::extract))
-//TMP        .route(&format!("{A}/daily-summary"), post(insights::daily_summary))
-//TMP        .route(&format!("{A}/conflicts/generate"), post(insights::generate))
-//TMP        .route(&format!("{A}/conflicts"), get(insights::list))
-//TMP        .route(&format!("{A}/conflicts/resolve"), post(insights::resolve))
+        .route(&format!("{A}/daily-summary"), post(insights::daily_summary))
+        .route(&format!("{A}/conflicts/generate"), post(conflicts::generate))
+        .route(&format!("{A}/conflicts"), get(conflicts::list))
+        .route(&format!("{A}/conflicts/resolve"), post(conflicts::resolve))
         .route(&format!("{A}/policy"), get(policy::get).put(policy::put))
         .route(&format!("{A}/policy/presets"), get(policy::presets))
         .route(&format!("{A}/policy/presets/{{name}}"), get(policy::preset))

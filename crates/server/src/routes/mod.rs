@@ -2,10 +2,12 @@
 
 mod agents;
 mod body;
+mod conflicts;
 pub(crate) mod current_only;
 mod edit;
 mod extract;
 mod fields;
+mod insights;
 mod memories;
 mod params;
 mod policy;
