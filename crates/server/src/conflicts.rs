@@ -20,11 +20,13 @@ use crate::model::MemoryRow;
 pub const TYPES: [&str; 2] = ["fact", "preference"];
 const MIN_OVERLAP: f64 = 0.5;
 const STOP: [&str; 30] = [
-    "a", "an", "the", "is", "are", "was", "were", "be", "to", "of", "in", "on", "at", "for",
-    "and", "or", "it", "its", "this", "that", "with", "as", "by", "has", "have", "had", "i",
-    "my", "me", "we",
+    "a", "an", "the", "is", "are", "was", "were", "be", "to", "of", "in", "on", "at", "for", "and",
+    "or", "it", "its", "this", "that", "with", "as", "by", "has", "have", "had", "i", "my", "me",
+    "we",
 ];
-const NEGATIONS: [&str; 8] = ["not", "no", "never", "don't", "doesn't", "isn't", "longer", "nothing"];
+const NEGATIONS: [&str; 8] = [
+    "not", "no", "never", "don't", "doesn't", "isn't", "longer", "nothing",
+];
 
 fn words(s: &str) -> Vec<String> {
     s.split(|c: char| !c.is_alphanumeric() && c != '\'')
@@ -41,7 +43,9 @@ fn content_words(s: &str) -> BTreeSet<String> {
 }
 
 fn negated(s: &str) -> bool {
-    words(s).iter().any(|w| NEGATIONS.contains(&w.as_str()) || w.ends_with("n't"))
+    words(s)
+        .iter()
+        .any(|w| NEGATIONS.contains(&w.as_str()) || w.ends_with("n't"))
 }
 
 fn norm(s: &str) -> String {
@@ -85,7 +89,11 @@ pub fn detect(rows: &[MemoryRow], date: &str) -> Vec<Found> {
             }
             let same_title = !o.title.trim().is_empty()
                 && o.title.trim().to_lowercase() == n.title.trim().to_lowercase();
-            let score = if same_title { 1.0 } else { overlap(&bags[old], &bags[new]) };
+            let score = if same_title {
+                1.0
+            } else {
+                overlap(&bags[old], &bags[new])
+            };
             if score >= MIN_OVERLAP && best.is_none_or(|(s, _, _)| score >= s) {
                 best = Some((score, old, same_title));
             }
@@ -106,8 +114,9 @@ pub fn detect(rows: &[MemoryRow], date: &str) -> Vec<Found> {
 
 /// `Mar 11, 2026 03:00 PM` (in UTC: the LocalServer has no notion of the caller's zone).
 fn display(ts: &str) -> Value {
-    memanto_protocol::parse_timestamp(ts)
-        .map_or(Value::Null, |t| json!(t.format("%b %d, %Y %I:%M %p").to_string()))
+    memanto_protocol::parse_timestamp(ts).map_or(Value::Null, |t| {
+        json!(t.format("%b %d, %Y %I:%M %p").to_string())
+    })
 }
 
 /// The report entry of a conflict (§7.3 fields; `index` is added when listing).
@@ -164,18 +173,72 @@ mod tests {
     fn pairs_by_subject_type_and_date() {
         let day = "2026-03-11";
         let rows = vec![
-            row("o1", "fact", "Office", "The office is in Berlin", "2026-03-01T10:00:00Z"),
-            row("o2", "preference", "Drinks", "User likes tea", "2026-03-01T10:00:00Z"),
-            row("o3", "fact", "Pets", "User has a dog", "2026-03-01T10:00:00Z"),
-            row("n1", "fact", "Office move", "The office is in Munich", "2026-03-11T15:00:00Z"),
-            row("n2", "preference", "Drinks", "User likes strong coffee", "2026-03-11T15:01:00Z"),
-            row("n3", "fact", "Pets 2", "User does not have a dog", "2026-03-11T15:02:00Z"),
+            row(
+                "o1",
+                "fact",
+                "Office",
+                "The office is in Berlin",
+                "2026-03-01T10:00:00Z",
+            ),
+            row(
+                "o2",
+                "preference",
+                "Drinks",
+                "User likes tea",
+                "2026-03-01T10:00:00Z",
+            ),
+            row(
+                "o3",
+                "fact",
+                "Pets",
+                "User has a dog",
+                "2026-03-01T10:00:00Z",
+            ),
+            row(
+                "n1",
+                "fact",
+                "Office move",
+                "The office is in Munich",
+                "2026-03-11T15:00:00Z",
+            ),
+            row(
+                "n2",
+                "preference",
+                "Drinks",
+                "User likes strong coffee",
+                "2026-03-11T15:01:00Z",
+            ),
+            row(
+                "n3",
+                "fact",
+                "Pets 2",
+                "User does not have a dog",
+                "2026-03-11T15:02:00Z",
+            ),
             // Same words as o1 but a goal: not compared. Same content as o3: no conflict with
             // it, but it contradicts the newer n3.
-            row("n4", "goal", "Office", "The office is in Paris", "2026-03-11T15:03:00Z"),
-            row("n5", "fact", "Pets", "user has a dog!", "2026-03-11T15:04:00Z"),
+            row(
+                "n4",
+                "goal",
+                "Office",
+                "The office is in Paris",
+                "2026-03-11T15:03:00Z",
+            ),
+            row(
+                "n5",
+                "fact",
+                "Pets",
+                "user has a dog!",
+                "2026-03-11T15:04:00Z",
+            ),
             // Another day's memory is an "old" one only.
-            row("n6", "fact", "Office", "The office is in Hamburg", "2026-03-12T09:00:00Z"),
+            row(
+                "n6",
+                "fact",
+                "Office",
+                "The office is in Hamburg",
+                "2026-03-12T09:00:00Z",
+            ),
         ];
         let found = detect(&rows, day);
         let got: Vec<(&str, &str, &str)> = found

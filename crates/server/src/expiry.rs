@@ -37,7 +37,9 @@ pub fn parse_duration(raw: &str) -> Result<Option<TimeDelta>, String> {
         _ => return Err(invalid()),
     };
     if n <= 0 {
-        return Err(format!("Invalid duration '{raw}': the number must be positive"));
+        return Err(format!(
+            "Invalid duration '{raw}': the number must be positive"
+        ));
     }
     n.checked_mul(unit_minutes)
         .and_then(TimeDelta::try_minutes)
@@ -59,8 +61,7 @@ pub fn matches(m: &RuleMatch, row: &MemoryRow) -> bool {
     any_of(&m.types, &row.mtype)
         && any_of(&m.source, &row.source)
         && any_of(&m.provenance, &row.provenance)
-        && m
-            .tags
+        && m.tags
             .as_ref()
             .is_none_or(|tags| tags.iter().any(|t| row.tags.contains(t)))
         && m.confidence_below.is_none_or(|c| row.confidence < c)
@@ -94,12 +95,8 @@ pub fn verdict(policy: &Policy, row: &MemoryRow, now: DateTime<Utc>) -> Result<V
     let Some(window) = window else {
         return Ok(Verdict::Keep);
     };
-    let start = clock_start(row).ok_or_else(|| {
-        format!(
-            "Memory '{}' has no readable updated_at/created_at",
-            row.id
-        )
-    })?;
+    let start = clock_start(row)
+        .ok_or_else(|| format!("Memory '{}' has no readable updated_at/created_at", row.id))?;
     Ok(if now - start >= window {
         Verdict::Expire(reason)
     } else {
@@ -275,7 +272,17 @@ mod tests {
         assert_eq!(d(" 3 w "), Some(TimeDelta::weeks(3)));
         assert_eq!(d("2mo"), Some(TimeDelta::days(60)));
         assert_eq!(d("1Y"), Some(TimeDelta::days(365)));
-        for bad in ["0d", "-1d", "d", "10", "10s", "1.5d", "10 days", "mo", "99999999999999999y"] {
+        for bad in [
+            "0d",
+            "-1d",
+            "d",
+            "10",
+            "10s",
+            "1.5d",
+            "10 days",
+            "mo",
+            "99999999999999999y",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }
@@ -356,7 +363,10 @@ mod tests {
             for d in p.retention.values().chain([&p.purge_expired_after]) {
                 parse_duration(d).unwrap();
             }
-            assert!(p.retention.keys().all(|k| crate::model::MEMORY_TYPES.contains(&k.as_str())));
+            assert!(p
+                .retention
+                .keys()
+                .all(|k| crate::model::MEMORY_TYPES.contains(&k.as_str())));
         }
         assert!(preset("nope").is_none());
         assert_eq!(

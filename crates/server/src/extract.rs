@@ -28,23 +28,125 @@ pub const CONFIDENCE: f64 = 0.8;
 const TITLE_CHARS: usize = 80;
 const SKIPPED_ROLES: [&str; 3] = ["assistant", "system", "tool"];
 const FILLER: [&str; 24] = [
-    "hi", "hello", "hey", "thanks", "thank", "you", "ok", "okay", "bye", "goodbye", "sure",
-    "yes", "no", "yeah", "great", "cool", "good", "morning", "evening", "night", "please",
-    "cheers", "nice", "there",
+    "hi", "hello", "hey", "thanks", "thank", "you", "ok", "okay", "bye", "goodbye", "sure", "yes",
+    "no", "yeah", "great", "cool", "good", "morning", "evening", "night", "please", "cheers",
+    "nice", "there",
 ];
 
 /// Keyword rules in order: the first rule with a phrase found in the lower-cased sentence
 /// gives the type.
 pub const RULES: [(&str, &[&str]); 9] = [
-    ("error", &["error", "exception", "failed", "failure", "crash", "bug "]),
-    ("preference", &["i prefer", "i like", "i love", "i hate", "i dislike", "favorite", "favourite", "i'd rather", "i enjoy"]),
-    ("goal", &["my goal", "i want to", "i plan to", "i hope to", "i aim to", "i'm trying to", "i am trying to"]),
-    ("decision", &["decided", "we chose", "i chose", "we will go with", "let's go with", "we agreed"]),
-    ("commitment", &["i will ", "i'll ", "i promise", "we will ", "we'll ", "deadline"]),
-    ("instruction", &["always ", "never ", "make sure", "don't ", "do not ", "remember to"]),
-    ("learning", &["i learned", "i learnt", "turns out", "i realized", "i realised", "lesson"]),
-    ("relationship", &["my wife", "my husband", "my partner", "my friend", "my boss", "my manager", "my colleague", "my sister", "my brother", "my mother", "my father", "my son", "my daughter"]),
-    ("event", &["yesterday", "tomorrow", "today", "last week", "next week", "meeting", "appointment", "on monday", "on tuesday", "on wednesday", "on thursday", "on friday", "on saturday", "on sunday"]),
+    (
+        "error",
+        &["error", "exception", "failed", "failure", "crash", "bug "],
+    ),
+    (
+        "preference",
+        &[
+            "i prefer",
+            "i like",
+            "i love",
+            "i hate",
+            "i dislike",
+            "favorite",
+            "favourite",
+            "i'd rather",
+            "i enjoy",
+        ],
+    ),
+    (
+        "goal",
+        &[
+            "my goal",
+            "i want to",
+            "i plan to",
+            "i hope to",
+            "i aim to",
+            "i'm trying to",
+            "i am trying to",
+        ],
+    ),
+    (
+        "decision",
+        &[
+            "decided",
+            "we chose",
+            "i chose",
+            "we will go with",
+            "let's go with",
+            "we agreed",
+        ],
+    ),
+    (
+        "commitment",
+        &[
+            "i will ",
+            "i'll ",
+            "i promise",
+            "we will ",
+            "we'll ",
+            "deadline",
+        ],
+    ),
+    (
+        "instruction",
+        &[
+            "always ",
+            "never ",
+            "make sure",
+            "don't ",
+            "do not ",
+            "remember to",
+        ],
+    ),
+    (
+        "learning",
+        &[
+            "i learned",
+            "i learnt",
+            "turns out",
+            "i realized",
+            "i realised",
+            "lesson",
+        ],
+    ),
+    (
+        "relationship",
+        &[
+            "my wife",
+            "my husband",
+            "my partner",
+            "my friend",
+            "my boss",
+            "my manager",
+            "my colleague",
+            "my sister",
+            "my brother",
+            "my mother",
+            "my father",
+            "my son",
+            "my daughter",
+        ],
+    ),
+    (
+        "event",
+        &[
+            "yesterday",
+            "tomorrow",
+            "today",
+            "last week",
+            "next week",
+            "meeting",
+            "appointment",
+            "on monday",
+            "on tuesday",
+            "on wednesday",
+            "on thursday",
+            "on friday",
+            "on saturday",
+            "on sunday",
+        ],
+    ),
 ];
 
 /// The type of a sentence by [`RULES`], else `fact`.
@@ -95,7 +197,9 @@ fn worth_keeping(s: &str) -> bool {
 /// Replaces tokens that look like credentials (`sk-…`, `mk_…`, `ghp_…`, `xox?-…`, `AKIA…`,
 /// at least 16 characters) by `[REDACTED_SECRET]`.
 pub fn redact(s: &str) -> String {
-    const PREFIXES: [&str; 8] = ["sk-", "sk_", "mk_", "ghp_", "gho_", "xoxb-", "xoxp-", "AKIA"];
+    const PREFIXES: [&str; 8] = [
+        "sk-", "sk_", "mk_", "ghp_", "gho_", "xoxb-", "xoxp-", "AKIA",
+    ];
     s.split(' ')
         .map(|tok| {
             let core = tok.trim_matches(|c: char| !c.is_alphanumeric() && c != '-' && c != '_');
@@ -115,7 +219,10 @@ fn injection(s: &str) -> bool {
 }
 
 /// Candidates from `(role, content)` messages, at most `max`.
-pub fn extract<'a>(messages: impl IntoIterator<Item = (&'a str, &'a str)>, max: usize) -> Vec<Candidate> {
+pub fn extract<'a>(
+    messages: impl IntoIterator<Item = (&'a str, &'a str)>,
+    max: usize,
+) -> Vec<Candidate> {
     let mut seen: Vec<String> = Vec::new();
     let mut out = Vec::new();
     for (role, content) in messages {
@@ -157,10 +264,22 @@ mod tests {
         );
         let got = extract(
             [
-                ("user", "Hello! I prefer green tea over coffee. Can you help me?"),
-                ("assistant", "Sure, I will remember that you prefer green tea."),
-                ("user", "i prefer green tea over  coffee!\nMy sister Ana lives in Lisbon. Thanks!"),
-                ("User", "The deploy failed with a timeout yesterday. We decided to use Postgres."),
+                (
+                    "user",
+                    "Hello! I prefer green tea over coffee. Can you help me?",
+                ),
+                (
+                    "assistant",
+                    "Sure, I will remember that you prefer green tea.",
+                ),
+                (
+                    "user",
+                    "i prefer green tea over  coffee!\nMy sister Ana lives in Lisbon. Thanks!",
+                ),
+                (
+                    "User",
+                    "The deploy failed with a timeout yesterday. We decided to use Postgres.",
+                ),
                 ("user", "Our office is at 5 Main Street."),
             ],
             10,
@@ -176,10 +295,19 @@ mod tests {
                 ("fact", "Our office is at 5 Main Street."),
             ]
         );
-        assert_eq!(extract([("user", "I prefer tea a lot. I like cats a lot.")], 1).len(), 1);
+        assert_eq!(
+            extract([("user", "I prefer tea a lot. I like cats a lot.")], 1).len(),
+            1
+        );
         assert!(extract([("user", "hi"), ("user", "Thanks, good morning!")], 5).is_empty());
         let long = "word ".repeat(40);
-        assert_eq!(extract([("user", long.as_str())], 1)[0].title.chars().count(), 80);
+        assert_eq!(
+            extract([("user", long.as_str())], 1)[0]
+                .title
+                .chars()
+                .count(),
+            80
+        );
     }
 
     #[test]

@@ -65,7 +65,7 @@ async fn expire_filter_and_restore() {
     assert_eq!(r.body["expired_by"], "outdated-2026");
     assert!(r.body["session_id"].as_str().unwrap().starts_with("sess_"));
     let expired_at = r.body["expired_at"].as_str().unwrap().to_owned();
-    assert!(expired_at > before["updated_at"].as_str().unwrap().to_owned());
+    assert!(expired_at.as_str() > before["updated_at"].as_str().unwrap());
 
     let all = app.recall("bot", &token, &[("query", "garden")]).await;
     assert_eq!(ids(&all), sorted(vec![a.clone(), b.clone(), c.clone()]));
@@ -89,7 +89,9 @@ async fn expire_filter_and_restore() {
         .await;
     assert_eq!(ids(&expired), vec![b.clone()]);
     // recall/current (0.0.x) leaves expired memories out too.
-    let current = app.get_ok("bot", &token, "recall/current", &[("query", "garden")]).await;
+    let current = app
+        .get_ok("bot", &token, "recall/current", &[("query", "garden")])
+        .await;
     assert_eq!(ids(&current), sorted(vec![a.clone(), c.clone()]));
     // as-of hides a memory expired at or before the instant asked about.
     let as_of = app
@@ -109,7 +111,12 @@ async fn expire_filter_and_restore() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["expired_by"], "manual");
     let r = app
-        .post_as("bot", &token, &format!("memories/{a}/expire"), Some(json!({})))
+        .post_as(
+            "bot",
+            &token,
+            &format!("memories/{a}/expire"),
+            Some(json!({})),
+        )
         .await;
     assert_eq!(r.body["expired_by"], "manual");
 
@@ -138,16 +145,37 @@ async fn expiry_errors() {
     let token = app.agent_with_session("bot").await;
     let other = app.agent_with_session("other").await;
     let m = store(&app, &token, "The kettle is in the cupboard").await;
-    for reason in [json!(""), json!("   "), json!("two words"), json!("a".repeat(65)), json!("x/y")] {
+    for reason in [
+        json!(""),
+        json!("   "),
+        json!("two words"),
+        json!("a".repeat(65)),
+        json!("x/y"),
+    ] {
         let r = app
-            .post_as("bot", &token, &format!("memories/{m}/expire"), Some(json!({"reason": reason})))
+            .post_as(
+                "bot",
+                &token,
+                &format!("memories/{m}/expire"),
+                Some(json!({"reason": reason})),
+            )
             .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{reason}: {}", r.text);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{reason}: {}",
+            r.text
+        );
         assert_eq!(r.body["detail"][0]["loc"], json!(["body", "reason"]));
         assert_eq!(r.body["detail"][0]["type"], "value_error");
     }
     let r = app
-        .post_as("bot", &token, &format!("memories/{m}/expire"), Some(json!({"reason": 5})))
+        .post_as(
+            "bot",
+            &token,
+            &format!("memories/{m}/expire"),
+            Some(json!({"reason": 5})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["detail"][0]["type"], "string_type");
@@ -161,7 +189,9 @@ async fn expiry_errors() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["detail"][0]["type"], "json_invalid");
     // Still active after all the refusals.
-    let found = app.recall("bot", &token, &[("query", "kettle"), ("status", "active")]).await;
+    let found = app
+        .recall("bot", &token, &[("query", "kettle"), ("status", "active")])
+        .await;
     assert_eq!(found["count"], 1);
 
     for route in ["expire", "restore"] {
@@ -208,22 +238,40 @@ async fn a_superseded_memory_can_expire_and_comes_back_superseded() {
     let old = store(&app, &token, "The meeting room is on floor two").await;
     let new = store(&app, &token, "The meeting room is on floor three").await;
     let r = app
-        .post_as("bot", &token, &format!("supersede/{old}?new_memory_id={new}"), None)
+        .post_as(
+            "bot",
+            &token,
+            &format!("supersede/{old}?new_memory_id={new}"),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let r = app
-        .post_as("bot", &token, &format!("memories/{old}/expire"), Some(json!({"reason": "moved"})))
+        .post_as(
+            "bot",
+            &token,
+            &format!("memories/{old}/expire"),
+            Some(json!({"reason": "moved"})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    let all = app.recall("bot", &token, &[("query", "meeting room")]).await;
+    let all = app
+        .recall("bot", &token, &[("query", "meeting room")])
+        .await;
     assert_eq!(find(&all, &old)["status"], "expired");
     assert_eq!(find(&all, &old)["superseded_by"], new.as_str());
     app.post_as("bot", &token, &format!("memories/{old}/restore"), None)
         .await;
-    let all = app.recall("bot", &token, &[("query", "meeting room")]).await;
+    let all = app
+        .recall("bot", &token, &[("query", "meeting room")])
+        .await;
     assert_eq!(find(&all, &old)["status"], "superseded");
     let active = app
-        .recall("bot", &token, &[("query", "meeting room"), ("status", "active")])
+        .recall(
+            "bot",
+            &token,
+            &[("query", "meeting room"), ("status", "active")],
+        )
         .await;
     assert_eq!(active["count"], 2, "superseded counts as active: {active}");
 }

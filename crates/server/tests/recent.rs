@@ -34,7 +34,12 @@ async fn newest_first_with_filters_and_totals() {
         ("Bob prefers coffee", "preference", "drinks,people"),
     ] {
         let r = app
-            .remember("bot", &token, content, &[("memory_type", mtype), ("tags", tags)])
+            .remember(
+                "bot",
+                &token,
+                content,
+                &[("memory_type", mtype), ("tags", tags)],
+            )
             .await;
         stored.push(r["memory_id"].as_str().unwrap().to_owned());
     }
@@ -59,33 +64,92 @@ async fn newest_first_with_filters_and_totals() {
     .unwrap();
     let r = ok(&app, &token, "recall/recent", body).await;
     assert_eq!(ids(&r), newest_first[..2]);
-    assert_eq!((r["count"].clone(), r["total_available"].clone()), (json!(2), json!(4)));
+    assert_eq!(
+        (r["count"].clone(), r["total_available"].clone()),
+        (json!(2), json!(4))
+    );
 
-    let r = ok(&app, &token, "recall/recent", json!({"type": ["preference"]})).await;
+    let r = ok(
+        &app,
+        &token,
+        "recall/recent",
+        json!({"type": ["preference"]}),
+    )
+    .await;
     assert_eq!(ids(&r), vec![stored[3].clone(), stored[0].clone()]);
-    let r = ok(&app, &token, "recall/recent", json!({"type": ["goal", "fact"], "limit": 1})).await;
-    assert_eq!((ids(&r), r["total_available"].clone()), (vec![stored[2].clone()], json!(2)));
+    let r = ok(
+        &app,
+        &token,
+        "recall/recent",
+        json!({"type": ["goal", "fact"], "limit": 1}),
+    )
+    .await;
+    assert_eq!(
+        (ids(&r), r["total_available"].clone()),
+        (vec![stored[2].clone()], json!(2))
+    );
     // Tags: any listed tag matches.
-    let r = ok(&app, &token, "recall/recent", json!({"tags": ["release", "people"]})).await;
+    let r = ok(
+        &app,
+        &token,
+        "recall/recent",
+        json!({"tags": ["release", "people"]}),
+    )
+    .await;
     assert_eq!(ids(&r), vec![stored[3].clone(), stored[1].clone()]);
-    let r = ok(&app, &token, "recall/recent", json!({"tags": [" work "], "type": ["fact"]})).await;
+    let r = ok(
+        &app,
+        &token,
+        "recall/recent",
+        json!({"tags": [" work "], "type": ["fact"]}),
+    )
+    .await;
     assert_eq!(ids(&r), vec![stored[2].clone()]);
 
     // Creation bounds are inclusive; a date-only `created_before` is the end of that day.
     let first_at = r["memories"][0]["created_at"].as_str().unwrap().to_owned();
-    let r = ok(&app, &token, "recall/recent", json!({"created_after": first_at, "created_before": first_at})).await;
+    let r = ok(
+        &app,
+        &token,
+        "recall/recent",
+        json!({"created_after": first_at, "created_before": first_at}),
+    )
+    .await;
     assert_eq!(ids(&r), vec![stored[2].clone()]);
     let today = first_at[..10].to_owned();
-    let r = ok(&app, &token, "recall/recent", json!({"created_after": today, "created_before": today})).await;
+    let r = ok(
+        &app,
+        &token,
+        "recall/recent",
+        json!({"created_after": today, "created_before": today}),
+    )
+    .await;
     assert_eq!(r["count"], 4);
-    let r = ok(&app, &token, "recall/recent", json!({"created_before": "2000-01-01"})).await;
+    let r = ok(
+        &app,
+        &token,
+        "recall/recent",
+        json!({"created_before": "2000-01-01"}),
+    )
+    .await;
     assert_eq!(r["count"], 0);
-    let r = ok(&app, &token, "recall/recent", json!({"created_after": "2999-01-01T00:00:00+02:00"})).await;
+    let r = ok(
+        &app,
+        &token,
+        "recall/recent",
+        json!({"created_after": "2999-01-01T00:00:00+02:00"}),
+    )
+    .await;
     assert_eq!(r["count"], 0);
 
     // Status.
     let r = app
-        .post_as("bot", &token, &format!("memories/{}/expire", stored[1]), None)
+        .post_as(
+            "bot",
+            &token,
+            &format!("memories/{}/expire", stored[1]),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK);
     let r = ok(&app, &token, "recall/recent", json!({"status": "expired"})).await;
@@ -93,7 +157,10 @@ async fn newest_first_with_filters_and_totals() {
     assert_eq!(r["memories"][0]["status"], "expired");
     assert_eq!(r["memories"][0]["expired_by"], "manual");
     let r = ok(&app, &token, "recall/recent", json!({"status": "active"})).await;
-    assert_eq!((r["count"].clone(), r["total_available"].clone()), (json!(3), json!(3)));
+    assert_eq!(
+        (r["count"].clone(), r["total_available"].clone()),
+        (json!(3), json!(3))
+    );
     let r = ok(&app, &token, "recall/all", json!({"status": null})).await;
     assert_eq!(ids(&r), newest_first);
 }
@@ -107,17 +174,31 @@ async fn all_has_no_cap_and_recent_has_one() {
         .collect();
     for _ in 0..2 {
         let r = app
-            .post_as("bot", &token, "batch-remember", Some(json!({"memories": memories})))
+            .post_as(
+                "bot",
+                &token,
+                "batch-remember",
+                Some(json!({"memories": memories})),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     }
     let r = ok(&app, &token, "recall/all", json!({})).await;
-    assert_eq!((r["count"].clone(), r["total_available"].clone()), (json!(200), json!(200)));
+    assert_eq!(
+        (r["count"].clone(), r["total_available"].clone()),
+        (json!(200), json!(200))
+    );
     assert_eq!(r["temporal_mode"], "recent");
     let r = ok(&app, &token, "recall/all", json!({"limit": 101})).await;
-    assert_eq!((r["count"].clone(), r["total_available"].clone()), (json!(101), json!(200)));
+    assert_eq!(
+        (r["count"].clone(), r["total_available"].clone()),
+        (json!(101), json!(200))
+    );
     let r = ok(&app, &token, "recall/recent", json!({})).await;
-    assert_eq!((r["count"].clone(), r["total_available"].clone()), (json!(10), json!(200)));
+    assert_eq!(
+        (r["count"].clone(), r["total_available"].clone()),
+        (json!(10), json!(200))
+    );
 
     let r = app
         .post_as("bot", &token, "recall/recent", Some(json!({"limit": 101})))
@@ -137,29 +218,68 @@ async fn recent_validation() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{route}");
         assert_eq!(r.body["detail"][0]["type"], "missing");
         for (body, loc, kind) in [
-            (json!({"limit": 0}), json!(["body", "limit"]), "greater_than_equal"),
+            (
+                json!({"limit": 0}),
+                json!(["body", "limit"]),
+                "greater_than_equal",
+            ),
             (json!({"limit": "x"}), json!(["body", "limit"]), "int_type"),
-            (json!({"type": ["Fact"]}), json!(["body", "type", 0]), "enum"),
-            (json!({"type": "fact"}), json!(["body", "type"]), "list_type"),
-            (json!({"tags": ["has space"]}), json!(["body", "tags", 0]), "value_error"),
+            (
+                json!({"type": ["Fact"]}),
+                json!(["body", "type", 0]),
+                "enum",
+            ),
+            (
+                json!({"type": "fact"}),
+                json!(["body", "type"]),
+                "list_type",
+            ),
+            (
+                json!({"tags": ["has space"]}),
+                json!(["body", "tags", 0]),
+                "value_error",
+            ),
             (json!({"status": "gone"}), json!(["body", "status"]), "enum"),
-            (json!({"created_after": "yesterday"}), json!(["body", "created_after"]), "value_error"),
-            (json!({"created_before": 20250101}), json!(["body", "created_before"]), "value_error"),
+            (
+                json!({"created_after": "yesterday"}),
+                json!(["body", "created_after"]),
+                "value_error",
+            ),
+            (
+                json!({"created_before": 20250101}),
+                json!(["body", "created_before"]),
+                "value_error",
+            ),
         ] {
             let r = app.post_as("bot", &token, route, Some(body.clone())).await;
-            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{route} {body}: {}", r.text);
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{route} {body}: {}",
+                r.text
+            );
             assert_eq!(r.body["detail"][0]["loc"], loc, "{body}");
             assert_eq!(r.body["detail"][0]["type"], kind, "{body}");
         }
         let r = app
-            .post_as("bot", &token, route, Some(json!({"created_before": 20250101})))
+            .post_as(
+                "bot",
+                &token,
+                route,
+                Some(json!({"created_before": 20250101})),
+            )
             .await;
         assert_eq!(
             r.body["detail"][0]["msg"],
             "Value error, Cannot parse temporal recall bound from <class 'int'>"
         );
         let r = app
-            .post_as("bot", &token, route, Some(json!({"created_after": "yesterday"})))
+            .post_as(
+                "bot",
+                &token,
+                route,
+                Some(json!({"created_after": "yesterday"})),
+            )
             .await;
         assert_eq!(
             r.body["detail"][0]["msg"],

@@ -20,7 +20,13 @@ pub fn get(conn: &Connection, agent_id: &str, date: &str) -> ApiResult<Option<Ve
 }
 
 /// Stores (or overwrites) the report of `date`.
-pub fn put(conn: &Connection, agent_id: &str, date: &str, report: &[Value], now: &str) -> ApiResult<()> {
+pub fn put(
+    conn: &Connection,
+    agent_id: &str,
+    date: &str,
+    report: &[Value],
+    now: &str,
+) -> ApiResult<()> {
     let json = serde_json::to_string(report).map_err(ApiError::internal)?;
     conn.prepare_cached(
         "INSERT INTO conflict_reports(agent_id, date, report, generated_at) VALUES (?1, ?2, ?3, ?4)

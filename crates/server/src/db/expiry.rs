@@ -10,7 +10,13 @@ use crate::model::MemoryRow;
 
 /// Stamps a memory expired by `reason` at `now` (an expired one is re-stamped); `false`
 /// when the agent has no such memory.
-pub fn expire(conn: &Connection, agent_id: &str, id: &str, reason: &str, now: &str) -> ApiResult<bool> {
+pub fn expire(
+    conn: &Connection,
+    agent_id: &str,
+    id: &str,
+    reason: &str,
+    now: &str,
+) -> ApiResult<bool> {
     let n = conn
         .prepare_cached(
             "UPDATE memories SET expired_at = ?3, expired_by = ?4, updated_at = ?3

@@ -297,8 +297,14 @@ mod tests {
             (ids, found.total)
         };
         for words in [None, Some(vec!["apples".to_owned()])] {
-            assert_eq!(run(words.clone(), StatusFilter::Active), (vec!["live".into()], 1));
-            assert_eq!(run(words.clone(), StatusFilter::Expired), (vec!["gone".into()], 1));
+            assert_eq!(
+                run(words.clone(), StatusFilter::Active),
+                (vec!["live".into()], 1)
+            );
+            assert_eq!(
+                run(words.clone(), StatusFilter::Expired),
+                (vec!["gone".into()], 1)
+            );
             assert_eq!(run(words.clone(), StatusFilter::All).1, 2);
         }
         // as-of: a memory expired at or before the instant is hidden, after it is kept.

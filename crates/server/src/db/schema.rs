@@ -196,14 +196,32 @@ mod tests {
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
-        let row: (String, String, String, Option<String>, Option<String>, String) = conn
+        let row: (
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+        ) = conn
             .query_row(
                 "SELECT content, status, superseded_by, expired_at, expired_by, updated_at
                  FROM memories WHERE id = 'm1'",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
             )
             .unwrap();
         assert_eq!(
@@ -227,7 +245,8 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM memory_tags", [], |r| r.get(0))
             .unwrap();
         assert_eq!(tags, 1);
-        conn.execute("DELETE FROM agents WHERE agent_id = 'a'", []).unwrap();
+        conn.execute("DELETE FROM agents WHERE agent_id = 'a'", [])
+            .unwrap();
         let left: i64 = conn
             .query_row(
                 "SELECT (SELECT COUNT(*) FROM policies) + (SELECT COUNT(*) FROM conflict_reports)",

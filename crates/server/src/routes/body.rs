@@ -21,7 +21,10 @@ pub fn optional_object(body: &Bytes) -> ApiResult<Map<String, Value>> {
 
 /// 404 `{"detail": "Memory '<id>' was not found."}` (the 0.2.x text).
 pub fn memory_gone(id: &str) -> ApiError {
-    ApiError::detail(StatusCode::NOT_FOUND, format!("Memory '{id}' was not found."))
+    ApiError::detail(
+        StatusCode::NOT_FOUND,
+        format!("Memory '{id}' was not found."),
+    )
 }
 
 fn at(field: &str) -> validate::Loc {
@@ -32,13 +35,10 @@ fn at(field: &str) -> validate::Loc {
 pub fn status_field(obj: &Map<String, Value>, p: &mut Problems) -> StatusFilter {
     match obj.get("status") {
         None | Some(Value::Null) => StatusFilter::All,
-        Some(v) => v
-            .as_str()
-            .and_then(StatusFilter::parse)
-            .unwrap_or_else(|| {
-                p.one_of(at("status"), v.clone(), &memanto_protocol::RECALL_STATUSES);
-                StatusFilter::All
-            }),
+        Some(v) => v.as_str().and_then(StatusFilter::parse).unwrap_or_else(|| {
+            p.one_of(at("status"), v.clone(), &memanto_protocol::RECALL_STATUSES);
+            StatusFilter::All
+        }),
     }
 }
 
@@ -91,8 +91,7 @@ pub fn tags_field(obj: &Map<String, Value>, p: &mut Problems) -> Vec<String> {
     string_list(obj, "tags", p, |s, here, p| {
         let t = s.trim();
         if !t.is_empty()
-            && t
-                .chars()
+            && t.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
         {
             Some(t.to_owned())
@@ -140,7 +139,10 @@ pub fn date_field(
             p.push(
                 "value_error",
                 at(field),
-                format!("Value error, Cannot parse temporal recall bound from {}", py_type(other)),
+                format!(
+                    "Value error, Cannot parse temporal recall bound from {}",
+                    py_type(other)
+                ),
                 other.clone(),
                 None,
             );
@@ -229,7 +231,12 @@ mod tests {
     #[test]
     fn date_ids() {
         assert_eq!(date_id(Some(&json!("2026-02-31"))).unwrap(), "2026-02-31");
-        for bad in [json!("2026-1-01"), json!("20260101"), json!(" 2026-01-01"), json!(5)] {
+        for bad in [
+            json!("2026-1-01"),
+            json!("20260101"),
+            json!(" 2026-01-01"),
+            json!(5),
+        ] {
             assert!(date_id(Some(&bad)).is_err(), "{bad}");
         }
         assert_eq!(date_id(None).unwrap().len(), 10);

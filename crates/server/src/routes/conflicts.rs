@@ -112,7 +112,9 @@ fn parse_resolve(obj: &Map<String, Value>) -> ApiResult<Resolve> {
         },
     };
     let action = validate::req_str(obj, "action", &base, &mut p).unwrap_or_default();
-    if obj.get("action").is_some_and(Value::is_string) && !CONFLICT_ACTIONS.contains(&action.as_str()) {
+    if obj.get("action").is_some_and(Value::is_string)
+        && !CONFLICT_ACTIONS.contains(&action.as_str())
+    {
         p.one_of(loc(&["body", "action"]), json!(action), &CONFLICT_ACTIONS);
     }
     let content = validate::opt_str(obj, "manual_content", &base, &mut p);
@@ -124,7 +126,11 @@ fn parse_resolve(obj: &Map<String, Value>) -> ApiResult<Resolve> {
     }
     if let Some(c) = &content {
         if c.chars().count() > MAX_CONTENT_CHARS {
-            p.too_long(loc(&["body", "manual_content"]), json!(c), MAX_CONTENT_CHARS);
+            p.too_long(
+                loc(&["body", "manual_content"]),
+                json!(c),
+                MAX_CONTENT_CHARS,
+            );
         }
     }
     let manual = if action == "manual" {
@@ -167,7 +173,11 @@ pub(super) async fn resolve(
     let obj = validate::json_object(&body_bytes(body)?)?;
     let req = parse_resolve(&obj)?;
     let date = date_id(obj.get("date"))?;
-    let (aid, sid, d) = (agent_id.clone(), ctx.session.session_id.clone(), date.clone());
+    let (aid, sid, d) = (
+        agent_id.clone(),
+        ctx.session.session_id.clone(),
+        date.clone(),
+    );
     let mut out = state
         .write(move |conn| -> ApiResult<Map<String, Value>> {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -184,8 +194,14 @@ pub(super) async fn resolve(
                     format!("Conflict {} of {d} is already resolved.", req.index),
                 ));
             }
-            let old = entry["old_memory_id"].as_str().unwrap_or_default().to_owned();
-            let new = entry["new_memory_id"].as_str().unwrap_or_default().to_owned();
+            let old = entry["old_memory_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let new = entry["new_memory_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             let mut out = Map::new();
             let gone = |id: &str| json!(format!("Memory '{id}' was not found."));
             let now = time::fmt(&time::now());
@@ -198,11 +214,17 @@ pub(super) async fn resolve(
                 "expire_new" => vec![(&new, "expired_new".into(), "warning".into(), false)],
                 "remove_both" | "manual" => {
                     let (a, b) = both("deleted");
-                    vec![(&old, a, "warning_old".into(), true), (&new, b, "warning_new".into(), true)]
+                    vec![
+                        (&old, a, "warning_old".into(), true),
+                        (&new, b, "warning_new".into(), true),
+                    ]
                 }
                 "expire_both" => {
                     let (a, b) = both("expired");
-                    vec![(&old, a, "warning_old".into(), false), (&new, b, "warning_new".into(), false)]
+                    vec![
+                        (&old, a, "warning_old".into(), false),
+                        (&new, b, "warning_new".into(), false),
+                    ]
                 }
                 _ => Vec::new(),
             };

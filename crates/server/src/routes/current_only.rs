@@ -33,12 +33,18 @@ pub(crate) fn routes() -> Router<AppState> {
     const A: &str = "/api/v2/agents/{agent_id}";
     Router::new()
         .route(&format!("{A}/memories/{{memory_id}}/expire"), post(expire))
-        .route(&format!("{A}/memories/{{memory_id}}/restore"), post(restore))
+        .route(
+            &format!("{A}/memories/{{memory_id}}/restore"),
+            post(restore),
+        )
         .route(&format!("{A}/recall/recent"), post(recent))
         .route(&format!("{A}/recall/all"), post(all))
         .route(&format!("{A}/remember/extract"), post(extract::extract))
         .route(&format!("{A}/daily-summary"), post(insights::daily_summary))
-        .route(&format!("{A}/conflicts/generate"), post(conflicts::generate))
+        .route(
+            &format!("{A}/conflicts/generate"),
+            post(conflicts::generate),
+        )
         .route(&format!("{A}/conflicts"), get(conflicts::list))
         .route(&format!("{A}/conflicts/resolve"), post(conflicts::resolve))
         .route(&format!("{A}/policy"), get(policy::get).put(policy::put))
@@ -67,8 +73,8 @@ pub(super) async fn session_for(
 /// same message; this server answers a 422 (`loc: ["body", "reason"]`), which is what it is.
 pub(super) fn expiry_reason(obj: &serde_json::Map<String, Value>) -> ApiResult<String> {
     let mut p = Problems::new();
-    let reason = validate::opt_str(obj, "reason", &loc(&["body"]), &mut p)
-        .map(|r| r.trim().to_owned());
+    let reason =
+        validate::opt_str(obj, "reason", &loc(&["body"]), &mut p).map(|r| r.trim().to_owned());
     p.finish()?;
     let Some(reason) = reason else {
         return Ok("manual".to_owned());
@@ -87,7 +93,13 @@ pub(super) fn expiry_reason(obj: &serde_json::Map<String, Value>) -> ApiResult<S
         return Ok(reason);
     };
     let mut p = Problems::new();
-    p.push("value_error", loc(&["body", "reason"]), msg, json!(obj.get("reason")), None);
+    p.push(
+        "value_error",
+        loc(&["body", "reason"]),
+        msg,
+        json!(obj.get("reason")),
+        None,
+    );
     p.finish().map(|_| String::new())
 }
 
@@ -106,7 +118,12 @@ async fn expire(
     ctx.require_agent(&agent_id)?;
     let reason = expiry_reason(&optional_object(&body_bytes(body)?)?)?;
     let now = time::fmt(&time::now());
-    let (aid, mid, r, at) = (agent_id.clone(), memory_id.clone(), reason.clone(), now.clone());
+    let (aid, mid, r, at) = (
+        agent_id.clone(),
+        memory_id.clone(),
+        reason.clone(),
+        now.clone(),
+    );
     let found = state
         .write(move |conn| db::expiry::expire(conn, &aid, &mid, &r, &at))
         .await?;

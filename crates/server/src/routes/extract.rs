@@ -31,7 +31,13 @@ const EXTRACT_TAG: &str = "conversation-extract";
 const DEFAULT_MAX: i64 = 20;
 
 /// A required, non-blank string of at most `max` characters.
-fn text(obj: &Map<String, Value>, field: &str, base: &validate::Loc, max: usize, p: &mut Problems) -> String {
+fn text(
+    obj: &Map<String, Value>,
+    field: &str,
+    base: &validate::Loc,
+    max: usize,
+    p: &mut Problems,
+) -> String {
     let Some(s) = validate::req_str(obj, field, base, p) else {
         return String::new();
     };
@@ -41,13 +47,26 @@ fn text(obj: &Map<String, Value>, field: &str, base: &validate::Loc, max: usize,
     } else if s.chars().count() > max {
         p.too_long(at, json!(s), max);
     } else if s.trim().is_empty() {
-        p.push("value_error", at, format!("Value error, {field} must not be blank"), json!(s), None);
+        p.push(
+            "value_error",
+            at,
+            format!("Value error, {field} must not be blank"),
+            json!(s),
+            None,
+        );
     }
     s
 }
 
-/// The validated body: `(messages as (role, content), dry_run, max_memories)`.
-fn parse(obj: &Map<String, Value>) -> ApiResult<(Vec<(String, String)>, bool, usize)> {
+/// A validated extract body.
+struct Request {
+    /// `(role, content)` of each message.
+    messages: Vec<(String, String)>,
+    dry_run: bool,
+    max_memories: usize,
+}
+
+fn parse(obj: &Map<String, Value>) -> ApiResult<Request> {
     let mut p = Problems::new();
     let list_at = loc(&["body", "messages"]);
     let mut messages = Vec::new();
@@ -55,7 +74,10 @@ fn parse(obj: &Map<String, Value>) -> ApiResult<(Vec<(String, String)>, bool, us
         None => p.missing(list_at),
         Some(Value::Array(items)) if items.is_empty() || items.len() > MAX_EXTRACT_MESSAGES => {
             let (kind, msg) = if items.is_empty() {
-                ("too_short", "List should have at least 1 item after validation, not 0".to_owned())
+                (
+                    "too_short",
+                    "List should have at least 1 item after validation, not 0".to_owned(),
+                )
             } else {
                 ("too_long", format!("List should have at most {MAX_EXTRACT_MESSAGES} items after validation, not {}", items.len()))
             };
@@ -85,7 +107,11 @@ fn parse(obj: &Map<String, Value>) -> ApiResult<(Vec<(String, String)>, bool, us
     }
     let _model = validate::opt_str(obj, "ai_model", &loc(&["body"]), &mut p);
     p.finish()?;
-    Ok((messages, dry_run, max.clamp(1, i64::from(MAX_EXTRACT_MEMORIES)) as usize))
+    Ok(Request {
+        messages,
+        dry_run,
+        max_memories: max.clamp(1, i64::from(MAX_EXTRACT_MEMORIES)) as usize,
+    })
 }
 
 fn candidate_json(c: &Candidate) -> Value {
@@ -107,7 +133,11 @@ pub(super) async fn extract(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let (ctx, agent_id) = session_for(&state, &headers, path).await?;
-    let (messages, dry_run, max) = parse(&validate::json_object(&body_bytes(body)?)?)?;
+    let Request {
+        messages,
+        dry_run,
+        max_memories: max,
+    } = parse(&validate::json_object(&body_bytes(body)?)?)?;
     let found = extract::extract(messages.iter().map(|(r, c)| (r.as_str(), c.as_str())), max);
     let candidates: Vec<Value> = found.iter().map(candidate_json).collect();
     let session_id = ctx.session.session_id.clone();
@@ -132,7 +162,11 @@ pub(super) async fn extract(
     let ids = if items.is_empty() {
         Vec::new()
     } else {
-        let (aid, sid, at) = (agent_id.clone(), session_id.clone(), time::fmt(&time::now()));
+        let (aid, sid, at) = (
+            agent_id.clone(),
+            session_id.clone(),
+            time::fmt(&time::now()),
+        );
         state
             .write(move |conn| db::memories::insert_all(conn, &aid, &sid, &at, &items))
             .await?

@@ -62,7 +62,10 @@ pub(super) async fn daily_summary(
     let items = state
         .read(move |conn| db::daily::created_on(conn, &aid, &d))
         .await?;
-    let sessions: BTreeSet<&str> = items.iter().filter_map(|i| i.session_id.as_deref()).collect();
+    let sessions: BTreeSet<&str> = items
+        .iter()
+        .filter_map(|i| i.session_id.as_deref())
+        .collect();
     let mut per_type: BTreeMap<&str, usize> = BTreeMap::new();
     for item in &items {
         *per_type.entry(&item.mtype).or_default() += 1;

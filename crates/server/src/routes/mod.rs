@@ -11,6 +11,7 @@ mod insights;
 mod memories;
 mod params;
 mod policy;
+mod policy_parse;
 mod recall;
 mod sessions;
 mod temporal;
