@@ -104,6 +104,27 @@ async fn expire_filter_and_restore() {
         .await;
     assert_eq!(ids(&as_of), sorted(vec![a.clone(), c.clone()]));
 
+    // changed-since (listed in SQL, not the index) takes the filter too.
+    let changed = |status: &'static str| {
+        let app = &app;
+        let token = &token;
+        async move {
+            app.get_ok(
+                "bot",
+                token,
+                "recall/changed-since",
+                &[("since", "2000-01-01"), ("status", status)],
+            )
+            .await
+        }
+    };
+    assert_eq!(ids(&changed("expired").await), vec![b.clone()]);
+    assert_eq!(
+        ids(&changed("active").await),
+        sorted(vec![a.clone(), c.clone()])
+    );
+    assert_eq!(changed("all").await["total_available"], 3);
+
     // No body means `manual`; an expired memory is re-stamped.
     let r = app
         .post_as("bot", &token, &format!("memories/{b}/expire"), None)

@@ -36,19 +36,20 @@ pub(super) async fn generate(
 ) -> ApiResult<Response> {
     let (ctx, agent_id) = session_for(&state, &headers, path).await?;
     let date = date_id(optional_object(&body_bytes(body)?)?.get("date"))?;
+    // Detection reads a snapshot off the writer (it compares many pairs); a memory deleted
+    // before the report is stored is answered with a warning when resolved.
+    let aid = agent_id.clone();
+    let rows = state
+        .read(move |conn| db::expiry::all_rows(conn, &aid))
+        .await?;
+    let report: Vec<Value> = conflicts::detect(&rows, &date)
+        .iter()
+        .map(|f| conflicts::entry(f, &rows))
+        .collect();
+    let count = report.len();
     let (aid, d) = (agent_id.clone(), date.clone());
-    let count = state
-        .write(move |conn| -> ApiResult<usize> {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let rows = db::expiry::all_rows(&tx, &aid)?;
-            let report: Vec<Value> = conflicts::detect(&rows, &d)
-                .iter()
-                .map(|f| conflicts::entry(f, &rows))
-                .collect();
-            db::conflicts::put(&tx, &aid, &d, &report, &time::fmt(&time::now()))?;
-            tx.commit()?;
-            Ok(report.len())
-        })
+    state
+        .write(move |conn| db::conflicts::put(conn, &aid, &d, &report, &time::fmt(&time::now())))
         .await?;
     ok(json!({
         "agent_id": agent_id, "session_id": ctx.session.session_id, "date": date,
