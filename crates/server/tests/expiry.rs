@@ -131,15 +131,13 @@ async fn expire_filter_and_restore() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["expired_by"], "manual");
-    let r = app
-        .post_as(
-            "bot",
-            &token,
-            &format!("memories/{a}/expire"),
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(r.body["expired_by"], "manual");
+    for body in [json!({}), json!(null), json!({"reason": null})] {
+        let r = app
+            .post_as("bot", &token, &format!("memories/{a}/expire"), Some(body))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.body["expired_by"], "manual");
+    }
 
     let r = app
         .post_as("bot", &token, &format!("memories/{b}/restore"), None)
@@ -209,6 +207,16 @@ async fn expiry_errors() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["detail"][0]["type"], "json_invalid");
+    let r = app
+        .post_as(
+            "bot",
+            &token,
+            &format!("memories/{m}/expire"),
+            Some(json!(["manual"])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["detail"][0]["type"], "model_attributes_type");
     // Still active after all the refusals.
     let found = app
         .recall("bot", &token, &[("query", "kettle"), ("status", "active")])

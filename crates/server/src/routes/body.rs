@@ -11,12 +11,13 @@ use crate::model::MEMORY_TYPES;
 use crate::time::{self, DateBound};
 use crate::validate::{self, loc, Problems};
 
-/// A body that may be absent: empty means `{}`; anything else must be a JSON object.
+/// A body that may be absent: empty or `null` means `{}`; anything else must be a JSON
+/// object.
 pub fn optional_object(body: &Bytes) -> ApiResult<Map<String, Value>> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
+    match validate::json_body(body, false)? {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(_) => validate::json_object(body),
     }
-    validate::json_object(body)
 }
 
 /// 404 `{"detail": "Memory '<id>' was not found."}` (the 0.2.x text).
