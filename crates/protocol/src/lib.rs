@@ -6,6 +6,7 @@
 
 pub mod generation;
 pub mod limits;
+pub mod policy;
 pub mod time;
 pub mod wire;
 

@@ -8,8 +8,11 @@
 mod auth;
 mod chunk;
 mod config;
+mod conflicts;
 mod db;
 mod error;
+mod expiry;
+mod extract;
 mod handle;
 mod model;
 mod routes;

@@ -120,7 +120,7 @@ async fn old_memories_survive_and_gain_default_trust_fields() {
     assert_eq!(user_version(&path), 0);
 
     let c = open(&path).await;
-    assert_eq!(user_version(&path), 3);
+    assert_eq!(user_version(&path), 4);
     // Version 3 searches in memory: the FTS5 table and its triggers are gone.
     let fts: i64 = Connection::open(&path)
         .unwrap()
@@ -212,7 +212,7 @@ async fn old_memories_survive_and_gain_default_trust_fields() {
 
     // Opening again is a no-op migration; everything is still there.
     let c = open(&path).await;
-    assert_eq!(user_version(&path), 3);
+    assert_eq!(user_version(&path), 4);
     let (_, found) = c
         .send("GET", "/api/v2/agents/old/recall?query=beacon", None)
         .await;

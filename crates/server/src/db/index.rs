@@ -425,6 +425,8 @@ mod tests {
             created_at: format!("2026-01-01T00:00:{:02}", seq % 60),
             updated_at: String::new(),
             trust: Trust::default(),
+            expired_at: None,
+            expired_by: None,
             score: None,
         }
     }

@@ -9,10 +9,11 @@ use crate::model::{MemoryRow, Trust};
 pub const COLUMNS: &str = "m.id, m.agent_id, m.type, m.title, m.content, m.tags_json,
     m.confidence, m.source, m.provenance, m.created_at, m.updated_at, m.status,
     m.validation_count, m.validated_at, m.superseded_by, m.supersedes, m.superseded_at,
-    m.contradiction_detected, m.contradiction_reason, m.contradicting_memory_id";
+    m.contradiction_detected, m.contradiction_reason, m.contradicting_memory_id,
+    m.expired_at, m.expired_by";
 
 /// How many columns [`COLUMNS`] has (extra selected columns follow).
-pub const N_COLUMNS: usize = 20;
+pub const N_COLUMNS: usize = 22;
 
 /// A validated memory to store.
 #[derive(Debug, Clone)]
@@ -52,6 +53,8 @@ pub fn from_row(r: &Row<'_>) -> rusqlite::Result<MemoryRow> {
             contradiction_reason: r.get(18)?,
             contradicting_memory_id: r.get(19)?,
         },
+        expired_at: r.get(20)?,
+        expired_by: r.get(21)?,
         score: None,
     })
 }

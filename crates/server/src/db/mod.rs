@@ -3,9 +3,14 @@
 //! in-memory search index that follows every write of the writer.
 
 pub mod agents;
+pub mod conflicts;
+pub mod daily;
+pub mod expiry;
 mod index;
 pub mod memories;
+pub mod policies;
 pub mod query;
+pub mod recent;
 mod schema;
 pub mod sessions;
 mod tokenize;

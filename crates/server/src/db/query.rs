@@ -11,6 +11,46 @@ use super::Db;
 use crate::error::ApiResult;
 use crate::model::MemoryRow;
 
+/// The 0.2.x `status` filter of reads: every memory, only active ones, or only expired ones
+/// (a legacy `superseded` memory counts as active unless it is expired).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StatusFilter {
+    #[default]
+    All,
+    Active,
+    Expired,
+}
+
+impl StatusFilter {
+    /// One of [`memanto_protocol::RECALL_STATUSES`] (exact, lower-case), else `None`.
+    pub fn parse(s: &str) -> Option<StatusFilter> {
+        match s {
+            "all" => Some(StatusFilter::All),
+            "active" => Some(StatusFilter::Active),
+            "expired" => Some(StatusFilter::Expired),
+            _ => None,
+        }
+    }
+
+    /// Whether a memory with this expiry passes.
+    pub fn keeps(self, expired: bool) -> bool {
+        match self {
+            StatusFilter::All => true,
+            StatusFilter::Active => !expired,
+            StatusFilter::Expired => expired,
+        }
+    }
+
+    /// The SQL condition on `m` (empty for `All`).
+    pub fn sql(self) -> &'static str {
+        match self {
+            StatusFilter::All => "",
+            StatusFilter::Active => " AND m.expired_at IS NULL",
+            StatusFilter::Expired => " AND m.expired_at IS NOT NULL",
+        }
+    }
+}
+
 /// What to search for.
 #[derive(Debug, Clone, Default)]
 pub struct SearchQuery {
@@ -33,6 +73,8 @@ pub struct SearchQuery {
     pub exclude_superseded: bool,
     /// Only memories created or updated after this time.
     pub changed_since: Option<String>,
+    /// Active and/or expired memories (0.2.x).
+    pub status: StatusFilter,
 }
 
 /// A page of results and the number of matches before the limit.
@@ -85,12 +127,14 @@ fn filters(q: &SearchQuery, args: &mut Args) -> String {
     if let Some(at) = &q.valid_at {
         let at = args.bind(at.clone());
         sql += &format!(
-            " AND m.created_at <= {at} AND (m.superseded_at IS NULL OR m.superseded_at > {at})"
+            " AND m.created_at <= {at} AND (m.superseded_at IS NULL OR m.superseded_at > {at})
+              AND (m.expired_at IS NULL OR m.expired_at > {at})"
         );
     }
     if q.exclude_superseded {
         sql += " AND m.status <> 'superseded'";
     }
+    sql += q.status.sql();
     if let Some(since) = &q.changed_since {
         // `updated_at >= created_at` always, so this covers "created or updated".
         sql += &format!(" AND m.updated_at > {}", args.bind(since.clone()));
@@ -116,8 +160,11 @@ impl SearchQuery {
             && (self.tags.is_empty()
                 || doc.tag_set.iter().filter(|t| self.tags.contains(t)).count() == self.tags.len())
             && self.valid_at.as_ref().is_none_or(|at| {
-                m.created_at <= *at && m.trust.superseded_at.as_ref().is_none_or(|s| s > at)
+                m.created_at <= *at
+                    && m.trust.superseded_at.as_ref().is_none_or(|s| s > at)
+                    && m.expired_at.as_ref().is_none_or(|e| e > at)
             })
+            && self.status.keeps(m.is_expired())
             && !(self.exclude_superseded && m.trust.status == "superseded")
             && self
                 .changed_since
@@ -170,6 +217,7 @@ impl Db {
             || q.valid_at.is_some()
             || q.exclude_superseded
             || q.changed_since.is_some()
+            || q.status != StatusFilter::All
             || q.min_similarity.is_some();
         let (hits, total) = index.search(&tokens, limit, filtered.then_some(&keep as _));
         let rows = hits
@@ -213,4 +261,64 @@ fn list(conn: &Connection, q: &SearchQuery) -> ApiResult<SearchResult> {
         })
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(SearchResult { rows, total })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_filters_agree_in_sql_and_in_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        db.write(|conn| {
+            conn.execute_batch(
+                "INSERT INTO memories(id, agent_id, type, title, content, tags, tags_json,
+                     confidence, source, provenance, created_at, updated_at, expired_at, expired_by)
+                 VALUES
+                 ('live', 'a', 'fact', 'Apples', 'apples are red', '', '[]', 0.8, 'agent',
+                  'explicit_statement', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z', NULL, NULL),
+                 ('gone', 'a', 'fact', 'Apples', 'apples were green', '', '[]', 0.8, 'agent',
+                  'explicit_statement', '2026-01-02T00:00:00.000000Z', '2026-01-03T00:00:00.000000Z',
+                  '2026-01-03T00:00:00.000000Z', 'manual');",
+            )
+        })
+        .unwrap();
+        let run = |words: Option<Vec<String>>, status| {
+            let q = SearchQuery {
+                agent_id: "a".into(),
+                words,
+                limit: 10,
+                status,
+                ..SearchQuery::default()
+            };
+            let found = db.search(&q).unwrap();
+            let ids: Vec<String> = found.rows.into_iter().map(|r| r.id).collect();
+            (ids, found.total)
+        };
+        for words in [None, Some(vec!["apples".to_owned()])] {
+            assert_eq!(
+                run(words.clone(), StatusFilter::Active),
+                (vec!["live".into()], 1)
+            );
+            assert_eq!(
+                run(words.clone(), StatusFilter::Expired),
+                (vec!["gone".into()], 1)
+            );
+            assert_eq!(run(words.clone(), StatusFilter::All).1, 2);
+        }
+        // as-of: a memory expired at or before the instant is hidden, after it is kept.
+        let valid_at = |at: &str| {
+            let q = SearchQuery {
+                agent_id: "a".into(),
+                limit: 10,
+                valid_at: Some(at.into()),
+                ..SearchQuery::default()
+            };
+            db.search(&q).unwrap().total
+        };
+        assert_eq!(valid_at("2026-01-02T12:00:00.000000Z"), 2);
+        assert_eq!(valid_at("2026-01-03T00:00:00.000000Z"), 1);
+        assert_eq!(StatusFilter::parse("ACTIVE"), None);
+    }
 }

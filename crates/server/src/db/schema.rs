@@ -12,7 +12,7 @@ use super::meta_set;
 use crate::error::ServerError;
 
 /// The schema this server writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Version 1: agents, sessions, memories with their tags and full-text index.
 const V1: &str = r#"
@@ -121,8 +121,33 @@ CREATE TRIGGER IF NOT EXISTS memory_tags_delete AFTER DELETE ON memories BEGIN
 END;
 "#;
 
+/// Version 4 (the 0.2.x memory features): a memory's expiry (`expired_at` set = expired;
+/// `expired_by` names why), kept apart from the legacy trust `status` (`active` |
+/// `superseded`); per-agent expiry policies and conflict reports, both JSON, removed with
+/// their agent.
+const V4: &str = r#"
+ALTER TABLE memories ADD COLUMN expired_at TEXT;
+ALTER TABLE memories ADD COLUMN expired_by TEXT;
+CREATE TABLE IF NOT EXISTS policies (
+    agent_id   TEXT PRIMARY KEY,
+    policy     TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS conflict_reports (
+    agent_id     TEXT NOT NULL,
+    date         TEXT NOT NULL,
+    report       TEXT NOT NULL,
+    generated_at TEXT NOT NULL,
+    PRIMARY KEY (agent_id, date)
+);
+CREATE TRIGGER IF NOT EXISTS agent_extras_delete AFTER DELETE ON agents BEGIN
+    DELETE FROM policies WHERE agent_id = old.agent_id;
+    DELETE FROM conflict_reports WHERE agent_id = old.agent_id;
+END;
+"#;
+
 /// Steps to reach each version after 1, in order.
-const STEPS: [(i64, &str); 2] = [(2, V2), (3, V3)];
+const STEPS: [(i64, &str); 3] = [(2, V2), (3, V3), (4, V4)];
 
 /// Brings the database up to [`SCHEMA_VERSION`].
 pub fn migrate(conn: &mut Connection) -> Result<(), ServerError> {
@@ -147,4 +172,90 @@ pub fn migrate(conn: &mut Connection) -> Result<(), ServerError> {
     }
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_3_database_gains_expiry_and_keeps_its_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(V1).unwrap();
+        conn.execute_batch(V2).unwrap();
+        conn.execute_batch(V3).unwrap();
+        conn.execute_batch(
+            "PRAGMA user_version = 3;
+             INSERT INTO agents(agent_id, pattern, created_at) VALUES ('a', 'support', 't');
+             INSERT INTO memories(id, agent_id, type, title, content, tags, tags_json, confidence,
+                                  source, provenance, created_at, updated_at, status, superseded_by)
+             VALUES ('m1', 'a', 'fact', 'T', 'C', 'x', '[\"x\"]', 0.5, 'agent', 'observed',
+                     '2025-01-01T00:00:00.000000Z', '2025-01-02T00:00:00.000000Z',
+                     'superseded', 'm2');
+             INSERT INTO memory_tags VALUES (1, 'x');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        let row: (
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+        ) = conn
+            .query_row(
+                "SELECT content, status, superseded_by, expired_at, expired_by, updated_at
+                 FROM memories WHERE id = 'm1'",
+                [],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            row,
+            (
+                "C".into(),
+                "superseded".into(),
+                "m2".into(),
+                None,
+                None,
+                "2025-01-02T00:00:00.000000Z".into()
+            )
+        );
+        // The new tables work and go with their agent; the tag rows are still there.
+        conn.execute_batch(
+            "INSERT INTO policies VALUES ('a', '{}', 't');
+             INSERT INTO conflict_reports VALUES ('a', '2025-01-01', '[]', 't');",
+        )
+        .unwrap();
+        let tags: i64 = conn
+            .query_row("SELECT COUNT(*) FROM memory_tags", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tags, 1);
+        conn.execute("DELETE FROM agents WHERE agent_id = 'a'", [])
+            .unwrap();
+        let left: i64 = conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM policies) + (SELECT COUNT(*) FROM conflict_reports)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 0);
+        // Migrating again is a no-op.
+        migrate(&mut conn).unwrap();
+    }
 }

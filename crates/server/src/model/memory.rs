@@ -32,6 +32,10 @@ pub struct MemoryRow {
     pub created_at: String,
     pub updated_at: String,
     pub trust: Trust,
+    /// When the memory was expired (0.2.x); `None` while it is active.
+    pub expired_at: Option<String>,
+    /// Why it was expired: `manual`, a reason, a policy rule, `retention.<type>`...
+    pub expired_by: Option<String>,
     /// Similarity to the query (`None` outside text searches).
     pub score: Option<f64>,
 }
@@ -56,6 +60,21 @@ impl MemoryRow {
         self.trust.status == "superseded"
     }
 
+    /// Whether the memory is expired (0.2.x `status: "expired"`).
+    pub fn is_expired(&self) -> bool {
+        self.expired_at.is_some()
+    }
+
+    /// The reported `status`: `expired` while expired, else the trust status (`active`, or
+    /// the legacy `superseded`).
+    pub fn status(&self) -> &str {
+        if self.is_expired() {
+            "expired"
+        } else {
+            &self.trust.status
+        }
+    }
+
     /// The memory item of recall responses; `contradiction_reason` and
     /// `contradicting_memory_id` appear only when set.
     pub fn to_item_json(&self) -> Value {
@@ -74,6 +93,8 @@ impl MemoryRow {
             contradiction_detected: t.contradiction_detected,
             contradiction_reason: t.contradiction_reason.as_deref(),
             created_at: &self.created_at,
+            expired_at: self.expired_at.as_deref(),
+            expired_by: self.expired_by.as_deref(),
             expires_at: None,
             id: &self.id,
             provenance: &self.provenance,
@@ -81,7 +102,7 @@ impl MemoryRow {
             scope_id: &self.agent_id,
             scope_type: "agent",
             source: &self.source,
-            status: &t.status,
+            status: self.status(),
             superseded_at: t.superseded_at.as_deref(),
             superseded_by: t.superseded_by.as_deref(),
             supersedes: t.supersedes.as_deref(),
@@ -109,6 +130,8 @@ pub struct MemoryItem<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     contradiction_reason: Option<&'a str>,
     created_at: &'a str,
+    expired_at: Option<&'a str>,
+    expired_by: Option<&'a str>,
     expires_at: Option<&'a str>,
     id: &'a str,
     provenance: &'a str,

@@ -1,10 +1,17 @@
 //! The HTTP surface: router, service routes, fallbacks and shared extractor helpers.
 
 mod agents;
+mod body;
+mod conflicts;
+pub(crate) mod current_only;
 mod edit;
+mod extract;
 mod fields;
+mod insights;
 mod memories;
 mod params;
+mod policy;
+mod policy_parse;
 mod recall;
 mod sessions;
 mod temporal;
@@ -92,6 +99,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v2/agents/{agent_id}/upload-file",
             post(upload::upload_file).layer(DefaultBodyLimit::max(upload::BODY_LIMIT)),
         )
+        .merge(current_only::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

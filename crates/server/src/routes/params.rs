@@ -4,6 +4,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::json;
 
+use crate::db::query::StatusFilter;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{MAX_LIMIT, MAX_QUERY_CHARS};
 use crate::time::{self, DateBound};
@@ -128,6 +129,21 @@ pub fn required_date(
         }
         Some(raw) => (raw.to_owned(), date_param(q, name, bound, p)),
     }
+}
+
+/// `status` (0.2.x): `all` (default), `active` or `expired`; 422 otherwise.
+pub fn status_param(q: &QueryParams, p: &mut Problems) -> StatusFilter {
+    let Some(raw) = q.get("status") else {
+        return StatusFilter::All;
+    };
+    StatusFilter::parse(raw).unwrap_or_else(|| {
+        p.one_of(
+            loc(&["query", "status"]),
+            json!(raw),
+            &memanto_protocol::RECALL_STATUSES,
+        );
+        StatusFilter::All
+    })
 }
 
 /// `memory_types` (comma-separated, case-insensitive) and `tags` (comma-separated, all

@@ -9,7 +9,9 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::json;
 
-use super::params::{date_param, guard, limit_param, text_param, type_and_tag_filters, unit_param};
+use super::params::{
+    date_param, guard, limit_param, status_param, text_param, type_and_tag_filters, unit_param,
+};
 use super::{agent_path, body_bytes};
 use crate::auth;
 use crate::db::query::{SearchQuery, SearchResult};
@@ -39,7 +41,8 @@ pub(super) async fn run_search(
     state.search(SearchQuery { words, ..query }).await
 }
 
-/// `GET /api/v2/agents/{agent_id}/recall?query=...`
+/// `GET /api/v2/agents/{agent_id}/recall?query=...`; `status` (`all` | `active` | `expired`,
+/// 0.2.x) filters on expiry.
 pub async fn recall(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -57,6 +60,7 @@ pub async fn recall(
     let created_after = date_param(&q, "created_after", DateBound::StartOfDay, &mut p);
     let created_before = date_param(&q, "created_before", DateBound::EndOfDay, &mut p);
     let (types, tags) = type_and_tag_filters(&q);
+    let status = status_param(&q, &mut p);
     p.finish()?;
     guard(Some(&text), limit)?;
     let search = SearchQuery {
@@ -67,6 +71,7 @@ pub async fn recall(
         created_before,
         types,
         tags,
+        status,
         ..SearchQuery::default()
     };
     let found = run_search(&state, search, Some(&text)).await?;

@@ -7,12 +7,12 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::params::{
-    guard, limit_param, required_date, text_param, type_and_tag_filters, unit_param,
+    guard, limit_param, required_date, status_param, text_param, type_and_tag_filters, unit_param,
 };
 use super::recall::run_search;
 use super::{agent_path, ok};
 use crate::auth::{self, SessionContext};
-use crate::db::query::SearchQuery;
+use crate::db::query::{SearchQuery, StatusFilter};
 use crate::error::ApiResult;
 use crate::model::MemoryRow;
 use crate::state::AppState;
@@ -79,7 +79,8 @@ pub async fn as_of(
 }
 
 /// `GET /api/v2/agents/{agent_id}/recall/changed-since?since=`: memories created or updated
-/// after `since` (a date-only value means the start of that day), newest change first.
+/// after `since` (a date-only value means the start of that day), newest change first;
+/// `status` (`all` | `active` | `expired`, 0.2.x) filters on expiry.
 pub async fn changed_since(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -91,6 +92,7 @@ pub async fn changed_since(
     let (since_input, since) = required_date(&q, "since", DateBound::StartOfDay, &mut p);
     let limit = limit_param(&q, 10, &mut p);
     let (types, tags) = type_and_tag_filters(&q);
+    let status = status_param(&q, &mut p);
     p.finish()?;
     guard(None, limit)?;
     let since = since.unwrap_or_default();
@@ -100,6 +102,7 @@ pub async fn changed_since(
         types,
         tags,
         changed_since: Some(since.clone()),
+        status,
         ..SearchQuery::default()
     };
     let found = run_search(&state, search, None).await?;
@@ -153,6 +156,7 @@ pub async fn current(
         types,
         tags,
         exclude_superseded: true,
+        status: StatusFilter::Active,
         ..SearchQuery::default()
     };
     let mut found = run_search(&state, search, Some(&text)).await?;
