@@ -10,6 +10,7 @@ mod chunk;
 mod config;
 mod db;
 mod error;
+mod files;
 mod handle;
 mod model;
 mod routes;
