@@ -117,12 +117,13 @@ impl NativeServer {
 /// database's lock, so it works while a server runs on the file (for `memanto-local show-key`).
 #[pyfunction]
 pub fn stored_api_key(py: Python<'_>, db_path: PathBuf) -> PyResult<Option<String>> {
-    py.detach(|| AppState::stored_api_key(&db_path)).map_err(|e| {
-        PyOSError::new_err(format!(
-            "could not read the API key from {}: {e}",
-            db_path.display()
-        ))
-    })
+    py.detach(|| AppState::stored_api_key(&db_path))
+        .map_err(|e| {
+            PyOSError::new_err(format!(
+                "could not read the API key from {}: {e}",
+                db_path.display()
+            ))
+        })
 }
 
 /// Serve until a Python signal handler raises (for the `memanto-local serve` command, which

@@ -101,7 +101,11 @@ fn open_private(path: &Path, database: bool) -> io::Result<File> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, PRIVATE_MODE);
     let file = options.open(path).map_err(|e| {
-        let what = if database { "the database" } else { "the lock file" };
+        let what = if database {
+            "the database"
+        } else {
+            "the lock file"
+        };
         io::Error::new(
             e.kind(),
             format!("could not open {what} {}: {e}", path.display()),

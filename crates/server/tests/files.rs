@@ -44,7 +44,10 @@ fn a_second_server_on_a_held_file_refuses_to_start_until_the_first_stops() {
     let text = err.to_string();
     assert!(text.contains(&path.display().to_string()), "{text}");
     assert!(text.contains("in use by another LocalServer"), "{text}");
-    assert!(text.contains("stop that server first, or use another database file"), "{text}");
+    assert!(
+        text.contains("stop that server first, or use another database file"),
+        "{text}"
+    );
     // An AppState (the router without a listener) is refused the same way.
     assert!(matches!(
         AppState::open(&config(&path)),
