@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import queue
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -135,6 +136,22 @@ def test_serve_refuses_a_file_held_in_process(db: Path) -> None:
     assert "Traceback" not in out.stderr
 
 
+def test_show_key_works_while_serving_and_says_where_the_key_lives(db: Path) -> None:
+    with LocalServer(db_path=db) as srv:  # no api_key: one is made and stored in the file
+        out = subprocess.run(_cli() + ["show-key", "--db", str(db)], stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout == srv.api_key + "\n"
+        assert f"stored in the database {db.resolve()} (file mode 600, owner-only)" in out.stderr
+        assert srv.api_key not in out.stderr
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    with LocalServer(db_path=db.with_name("configured.db"), api_key=KEY):
+        out = subprocess.run(_cli() + ["show-key", "--db", str(db.with_name("configured.db"))],
+                             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and out.stdout == ""
+    assert "no API key is stored in" in out.stderr and "MOORCHEH_API_KEY" in out.stderr
+
+
 # --- signals -------------------------------------------------------------------------------------
 
 
@@ -220,6 +237,8 @@ def test_sigterm_stops_serve_gracefully(serve: Serve, db: Path) -> None:
     assert enough.wait(timeout=120)
     assert serve.stop(signal.SIGTERM) == 0
     _wait_for(ended, 3)
+    # Each writer ends when the server is gone, not on an error answer from a closing server.
+    assert all(isinstance(e, APIConnectionError) for e in ended), ended
     assert serve.rest().strip().endswith("stopped")
     assert "Traceback" not in serve.stderr()
     # Closed cleanly: the WAL was checkpointed into the database and removed, the lock released.
