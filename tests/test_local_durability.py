@@ -44,10 +44,14 @@ class Serve:
         self.lines: queue.Queue[str] = queue.Queue()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
-        first = self.line(60)
-        assert first.startswith("Memanto LocalServer listening on http://127.0.0.1:"), (first, self.stderr())
-        self.url = first.split(" on ", 1)[1].strip()
-        self.banner = [first] + [self.line(10) for _ in range(3)]
+        try:
+            first = self.line(60)
+            assert first.startswith("Memanto LocalServer listening on http://127.0.0.1:"), (first, self.stderr())
+            self.url = first.split(" on ", 1)[1].strip()
+            self.banner = [first] + [self.line(10) for _ in range(3)]
+        except BaseException:
+            self.kill()  # no server left behind by a failed start
+            raise
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
