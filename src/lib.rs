@@ -88,6 +88,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(reset_log_cache, m)?)?;
     m.add_function(wrap_pyfunction!(_debug_panic, m)?)?;
     m.add_function(wrap_pyfunction!(server::serve_forever, m)?)?;
+    m.add_function(wrap_pyfunction!(server::stored_api_key, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("LIMITS", limits(m.py())?)?;
     Ok(())

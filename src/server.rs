@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use memanto_server::{ServerConfig, ServerHandle};
+use memanto_server::{AppState, ServerConfig, ServerHandle};
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
@@ -113,7 +113,23 @@ impl NativeServer {
     }
 }
 
-/// Serve until Ctrl-C (for the `memanto-local serve` command). Calls `on_ready(url, api_key)`.
+/// The API key stored in the database `db_path` (`None` if it has none), read without the
+/// database's lock, so it works while a server runs on the file (for `memanto-local show-key`).
+#[pyfunction]
+pub fn stored_api_key(py: Python<'_>, db_path: PathBuf) -> PyResult<Option<String>> {
+    py.detach(|| AppState::stored_api_key(&db_path))
+        .map_err(|e| {
+            PyOSError::new_err(format!(
+                "could not read the API key from {}: {e}",
+                db_path.display()
+            ))
+        })
+}
+
+/// Serve until a Python signal handler raises (for the `memanto-local serve` command, which
+/// installs handlers for SIGINT and SIGTERM). Calls `on_ready(url, api_key, db_path)`; stops
+/// gracefully (in-flight requests finish, the database is closed and its lock released)
+/// before re-raising the handler's exception.
 #[pyfunction]
 #[pyo3(signature = (db_path, host, port, api_key, session_seconds, on_ready))]
 pub fn serve_forever(

@@ -191,7 +191,10 @@ def test_hierarchy() -> None:
 def test_ctrl_c_abandons_a_blocking_call() -> None:
     with FaultServer([Scripted(200, "{}", delay=30)]) as fs:
         script = (
-            "import sys, time\n"
+            # As in a terminal, even when this suite runs as a background job (SIGINT ignored
+            # and inherited: Python would then leave Ctrl-C ignored in the child).
+            "import signal, sys, time\n"
+            "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
             "from memanto_client import Client\n"
             f"c = Client(api_key='k', base_url='{fs.url}', timeout=None)\n"
             "print('calling', flush=True)\n"

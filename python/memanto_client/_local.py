@@ -36,6 +36,14 @@ class LocalServer:
         api_key: the accepted key (a secret: it is not shown in ``repr``).
         db_path: the SQLite file in use.
 
+    One server per database file: the server holds an OS lock on ``<db_path>.lock`` until it
+    stops (or its process dies). The database, which holds the API key and the token secret, is
+    owner-only (0600), as are its ``-wal``, ``-shm`` and ``.lock`` files.
+
+    Raises:
+        OSError: the server could not start, e.g. ``db_path`` is in use by another LocalServer
+            (in this process or another): stop that one, or use another file.
+
     Answers are extractive: built from recalled memories, with no language model.
     """
 

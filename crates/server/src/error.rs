@@ -17,6 +17,18 @@ pub enum ServerError {
     /// The configuration cannot be used (e.g. an empty API key).
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// Another server (in this process or another) holds the database file: one server per
+    /// file, or each would serve its own stale copy of the memories.
+    #[error(
+        "the database {} is in use by another LocalServer (it holds the lock {}); \
+         stop that server first, or use another database file",
+        db_path.display(),
+        lock_path.display()
+    )]
+    Locked {
+        db_path: std::path::PathBuf,
+        lock_path: std::path::PathBuf,
+    },
     /// The server thread or its runtime failed (or panicked).
     #[error("server runtime error: {0}")]
     Runtime(String),

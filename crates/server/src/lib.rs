@@ -13,6 +13,7 @@ mod db;
 mod error;
 mod expiry;
 mod extract;
+mod files;
 mod handle;
 mod model;
 mod routes;

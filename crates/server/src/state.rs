@@ -11,6 +11,7 @@ use crate::config::ServerConfig;
 use crate::db::query::{SearchQuery, SearchResult};
 use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult, ServerError};
+use crate::files::{self, DbLock};
 use crate::model::{self, SessionRow};
 use crate::tokens::TokenKeys;
 
@@ -31,6 +32,8 @@ struct Inner {
     tokens: TokenKeys,
     session_duration: Duration,
     db_path: PathBuf,
+    /// This server's hold on `db_path`: released after `db` is closed (fields drop in order).
+    _lock: DbLock,
     // Declared last so that it is dropped (and the temporary folder removed) after `db`.
     _temp_dir: Option<tempfile::TempDir>,
 }
@@ -79,7 +82,11 @@ impl AppState {
                 (dir.path().join("memanto.db"), Some(dir))
             }
         };
+        // Nothing touches the database before the lock is ours.
+        let lock = DbLock::acquire(&db_path)?;
+        files::prepare_database(&db_path)?;
         let db = Db::open(&db_path)?;
+        files::tighten_sidecars(&db_path)?;
         let (secret, stored_key) = db.write(|conn| -> rusqlite::Result<(String, String)> {
             let secret = db::meta_get_or_init(conn, "jwt_secret", model::new_secret_hex)?;
             let key = if config.api_keys.is_empty() {
@@ -102,9 +109,31 @@ impl AppState {
                 tokens: TokenKeys::new(&secret_bytes(&secret))?,
                 session_duration: config.session_duration,
                 db_path,
+                _lock: lock,
                 _temp_dir: temp_dir,
             }),
         })
+    }
+
+    /// The API key stored in the database at `path` (made by the first server started there
+    /// without a configured key), read without taking the database's lock: it works while a
+    /// server is running on the file. `None` if the file has no stored key.
+    pub fn stored_api_key(path: &Path) -> Result<Option<String>, ServerError> {
+        use rusqlite::OpenFlags;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        let has_meta: bool = conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_meta {
+            return Ok(None);
+        }
+        Ok(db::meta_get(&conn, "api_key")?)
     }
 
     /// The first accepted API key.
