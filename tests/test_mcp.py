@@ -12,7 +12,7 @@ import sys
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import IO, Any, AsyncIterator
+from typing import Any, AsyncIterator, TextIO
 
 import pytest
 
@@ -80,7 +80,7 @@ class Client:
 
 
 @asynccontextmanager
-async def stdio(*args: str, errlog: IO[str], env: dict[str, str] | None = None) -> AsyncIterator[Client]:
+async def stdio(*args: str, errlog: TextIO, env: dict[str, str] | None = None) -> AsyncIterator[Client]:
     cmd = command()
     params = StdioServerParameters(command=cmd[0], args=[*cmd[1:], *args], env=env or clean_env())
     async with stdio_client(params, errlog=errlog) as (read, write):
@@ -297,10 +297,11 @@ def free_port() -> int:
 
 
 async def test_streamable_http_transport(tmp_path: Path) -> None:
-    try:
-        from mcp.client.streamable_http import streamable_http_client
-    except ImportError:  # mcp 1.x before the rename
-        from mcp.client.streamable_http import streamablehttp_client as streamable_http_client
+    import mcp.client.streamable_http as transport
+
+    # `streamablehttp_client` in mcp 1.x before the rename (it yields a third item)
+    streamable_http_client: Any = getattr(transport, "streamable_http_client", None) or getattr(
+        transport, "streamablehttp_client")
     port = free_port()
     db = tmp_path / "http.db"
     out, err = (tmp_path / "stdout.txt").open("w+"), (tmp_path / "stderr.txt").open("w+")

@@ -1,24 +1,29 @@
 """The few places where the two majors of the official ``mcp`` SDK differ.
 
 mcp 2.x has ``mcp.server.mcpserver.MCPServer``; mcp 1.x has the same decorator API as
-``mcp.server.fastmcp.FastMCP``, which takes the HTTP host and port as settings instead of as
-``run`` arguments. Everything else this package uses is common to both.
+``mcp.server.fastmcp.FastMCP``, which takes the HTTP host and port as constructor arguments
+instead of ``run`` arguments. Everything else this package uses is common to both.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 try:  # mcp >= 2
-    from mcp.server.mcpserver import MCPServer as _App
-    from mcp.server.mcpserver.exceptions import ToolError
-
+    _server = importlib.import_module("mcp.server.mcpserver")
+    _exceptions = importlib.import_module("mcp.server.mcpserver.exceptions")
+    _App: Any = _server.MCPServer
     MCP_MAJOR = 2
 except ImportError:  # mcp 1.x
-    from mcp.server.fastmcp import FastMCP as _App  # type: ignore[no-redef]
-    from mcp.server.fastmcp.exceptions import ToolError  # type: ignore[no-redef,assignment]
-
+    _server = importlib.import_module("mcp.server.fastmcp")
+    _exceptions = importlib.import_module("mcp.server.fastmcp.exceptions")
+    _App = _server.FastMCP
     MCP_MAJOR = 1
+
+#: Raised by a tool for a failure the model should read: the call returns ``isError`` with
+#: this message (other exceptions are reported as crashes, without their text, by mcp 2).
+ToolError: type[Exception] = _exceptions.ToolError
 
 __all__ = ["MCP_MAJOR", "ToolError", "new_app", "run_app"]
 

@@ -13,7 +13,7 @@ from .backend import Backend
 
 __all__ = ["register_admin_tools"]
 
-AgentName = Annotated[str, Field(description="The agent's id: letters, digits, _ and -.")]
+_AgentName = Annotated[str, Field(description="The agent's id: letters, digits, _ and -.")]
 
 
 def _agent_json(info: AgentInfo) -> dict[str, Any]:
@@ -39,17 +39,17 @@ def register_admin_tools(app: Any, backend: Backend, tool: Callable[..., Any]) -
     tool(list_agents, "List every agent (memory space) on the server with its memory count.", read_only=True)
 
     async def create_agent(
-        agent_id: AgentName,
+        agent_id: _AgentName,
         pattern: Annotated[str | None, Field(description="support (default), project or tool.")] = None,
         description: Annotated[str | None, Field(description="What this agent's memory is for.")] = None,
     ) -> str:
-        kwargs = {k: v for k, v in (("pattern", pattern), ("description", description)) if v is not None}
+        kwargs: dict[str, Any] = {k: v for k, v in (("pattern", pattern), ("description", description)) if v is not None}
         return await run(lambda: _agent_json(backend.client.agents.create(agent_id, **kwargs).info))
 
     tool(create_agent, "Create an agent: a separate memory space. (Memory tools create their agent on "
          "first use, so this is only needed to set a pattern or description.)")
 
-    async def delete_agent(agent_id: AgentName) -> str:
+    async def delete_agent(agent_id: _AgentName) -> str:
         def op() -> dict[str, Any]:
             backend.forget(agent_id)
             backend.client.agents.delete(agent_id)

@@ -30,43 +30,43 @@ _TYPES_TEXT = (
     "context, observation, commitment or error"
 )
 
-AgentId = Annotated[str | None, Field(
+_AgentId = Annotated[str | None, Field(
     description="Which agent's memory to use (letters, digits, _ and -). Omit it to use the "
     "server's default agent; an agent that does not exist yet is created.")]
-Content = Annotated[str, Field(description="The memory itself, one self-contained statement "
+_Content = Annotated[str, Field(description="The memory itself, one self-contained statement "
                                "(1 to 10,000 characters).")]
-MemType = Annotated[str | None, Field(description=f"Kind of memory: {_TYPES_TEXT} (default fact).")]
-Title = Annotated[str | None, Field(description="Short title, up to 100 characters.")]
-Confidence = Annotated[float | None, Field(description="How sure you are, 0.0 to 1.0 (default 0.8).")]
-Tags = Annotated[list[str] | None, Field(description="Labels for later filtering, e.g. "
+_MemType = Annotated[str | None, Field(description=f"Kind of memory: {_TYPES_TEXT} (default fact).")]
+_Title = Annotated[str | None, Field(description="Short title, up to 100 characters.")]
+_Confidence = Annotated[float | None, Field(description="How sure you are, 0.0 to 1.0 (default 0.8).")]
+_Tags = Annotated[list[str] | None, Field(description="Labels for later filtering, e.g. "
                                          "[\"project-x\", \"billing\"] (no commas inside a tag).")]
-Source = Annotated[str | None, Field(description="Where it came from, e.g. \"user\" or a file name.")]
-Provenance = Annotated[str | None, Field(
+_Source = Annotated[str | None, Field(description="Where it came from, e.g. \"user\" or a file name.")]
+_Provenance = Annotated[str | None, Field(
     description="How it was learnt: explicit_statement (default), inferred, corrected, validated, "
     "observed or imported.")]
-Query = Annotated[str, Field(description="What to look for, in natural language (1 to 1,000 characters).")]
-Limit = Annotated[int | None, Field(description="Most memories to return, 1 to 100 (default 10).")]
-Types = Annotated[list[str] | None, Field(description=f"Keep only these kinds: {_TYPES_TEXT}.")]
-TagFilter = Annotated[list[str] | None, Field(description="Keep only memories carrying all of these tags.")]
-Status = Annotated[str | None, Field(description="active (not expired), expired, or all (default). "
+_Query = Annotated[str, Field(description="What to look for, in natural language (1 to 1,000 characters).")]
+_Limit = Annotated[int | None, Field(description="Most memories to return, 1 to 100 (default 10).")]
+_Types = Annotated[list[str] | None, Field(description=f"Keep only these kinds: {_TYPES_TEXT}.")]
+_TagFilter = Annotated[list[str] | None, Field(description="Keep only memories carrying all of these tags.")]
+_Status = Annotated[str | None, Field(description="active (not expired), expired, or all (default). "
                                      "Needs a 0.2.x server or the embedded one.")]
-After = Annotated[str | None, Field(description="Only memories created at or after this ISO-8601 "
+_After = Annotated[str | None, Field(description="Only memories created at or after this ISO-8601 "
                                     "time, e.g. 2025-01-31 or 2025-01-31T09:00:00Z.")]
-Before = Annotated[str | None, Field(description="Only memories created before this ISO-8601 time.")]
-MinSim = Annotated[float | None, Field(description="Drop matches scoring below this similarity, 0.0 to 1.0.")]
-MemoryId = Annotated[str, Field(description="The memory's id, as returned by remember or recall.")]
+_Before = Annotated[str | None, Field(description="Only memories created before this ISO-8601 time.")]
+_MinSim = Annotated[float | None, Field(description="Drop matches scoring below this similarity, 0.0 to 1.0.")]
+_MemoryId = Annotated[str, Field(description="The memory's id, as returned by remember or recall.")]
 
 
 class MemoryInput(BaseModel):
     """One memory of a batch."""
 
-    content: Content
-    type: MemType = None
-    title: Title = None
-    confidence: Confidence = None
-    tags: Tags = None
-    source: Source = None
-    provenance: Provenance = None
+    content: _Content
+    type: _MemType = None
+    title: _Title = None
+    confidence: _Confidence = None
+    tags: _Tags = None
+    source: _Source = None
+    provenance: _Provenance = None
 
 
 # --- compact JSON for the model ------------------------------------------------------------
@@ -98,7 +98,7 @@ def _recall_json(agent_id: str, r: RecallResult) -> dict[str, Any]:
 
 
 def _op_json(op: MemoryOperation) -> dict[str, Any]:
-    out = {k: v for k, v in (("memory_id", op.memory_id), ("status", op.status), ("message", op.message))
+    out: dict[str, Any] = {k: v for k, v in (("memory_id", op.memory_id), ("status", op.status), ("message", op.message))
            if v is not None}
     if op.updated_fields:
         out["updated_fields"] = list(op.updated_fields)
@@ -148,14 +148,15 @@ def register_tools(app: Any, backend: Backend, *, admin: bool = False) -> list[s
     def tool(fn: F, description: str, *, read_only: bool = False, destructive: bool = False) -> F:
         from mcp.types import ToolAnnotations
 
-        notes = ToolAnnotations(readOnlyHint=read_only, destructiveHint=destructive, openWorldHint=False)
+        notes = ToolAnnotations.model_validate(  # camelCase: the wire names, in mcp 1 and 2
+            {"readOnlyHint": read_only, "destructiveHint": destructive, "openWorldHint": False})
         app.add_tool(fn, name=fn.__name__, description=description, annotations=notes, structured_output=False)
         names.append(fn.__name__)
         return fn
 
-    async def remember(content: Content, type: MemType = None, title: Title = None,
-                       confidence: Confidence = None, tags: Tags = None, source: Source = None,
-                       provenance: Provenance = None, agent_id: AgentId = None) -> str:
+    async def remember(content: _Content, type: _MemType = None, title: _Title = None,
+                       confidence: _Confidence = None, tags: _Tags = None, source: _Source = None,
+                       provenance: _Provenance = None, agent_id: _AgentId = None) -> str:
         def op(s: Session) -> dict[str, Any]:
             r: RememberResult = s.remember(content, **_given(type=type, title=title, confidence=confidence,
                                                              tags=tags, source=source, provenance=provenance))
@@ -168,7 +169,7 @@ def register_tools(app: Any, backend: Backend, *, admin: bool = False) -> list[s
 
     async def batch_remember(
         memories: Annotated[list[MemoryInput], Field(description="1 to 100 memories to store at once.")],
-        agent_id: AgentId = None,
+        agent_id: _AgentId = None,
     ) -> str:
         items = [m.model_dump(exclude_none=True) for m in memories]
 
@@ -182,9 +183,9 @@ def register_tools(app: Any, backend: Backend, *, admin: bool = False) -> list[s
     tool(batch_remember, "Store several memories in one call (e.g. the notes of a meeting, or facts "
          "pulled from a document). Prefer it over many remember calls. Returns one result per memory.")
 
-    async def recall(query: Query, limit: Limit = None, types: Types = None, tags: TagFilter = None,
-                     status: Status = None, created_after: After = None, created_before: Before = None,
-                     min_similarity: MinSim = None, agent_id: AgentId = None) -> str:
+    async def recall(query: _Query, limit: _Limit = None, types: _Types = None, tags: _TagFilter = None,
+                     status: _Status = None, created_after: _After = None, created_before: _Before = None,
+                     min_similarity: _MinSim = None, agent_id: _AgentId = None) -> str:
         def op(s: Session) -> dict[str, Any]:
             r = s.recall(query, **_given(limit=limit, types=types, tags=tags, status=status,
                                          created_after=created_after, created_before=created_before,
@@ -200,9 +201,9 @@ def register_tools(app: Any, backend: Backend, *, admin: bool = False) -> list[s
          "filter by types, tags, status or creation time.", read_only=True)
 
     if hasattr(Session, "recall_recent"):
-        async def recall_recent(limit: Limit = None, types: Types = None, tags: TagFilter = None,
-                                status: Status = None, created_after: After = None,
-                                created_before: Before = None, agent_id: AgentId = None) -> str:
+        async def recall_recent(limit: _Limit = None, types: _Types = None, tags: _TagFilter = None,
+                                status: _Status = None, created_after: _After = None,
+                                created_before: _Before = None, agent_id: _AgentId = None) -> str:
             def op(s: Session) -> dict[str, Any]:
                 r = getattr(s, "recall_recent")(**_given(limit=limit, types=types, tags=tags, status=status,
                                                           created_after=created_after,
@@ -217,7 +218,7 @@ def register_tools(app: Any, backend: Backend, *, admin: bool = False) -> list[s
         as_of: Annotated[str, Field(description="The point in time, ISO-8601 (e.g. 2025-03-01 or "
                                     "2025-03-01T12:00:00Z).")],
         query: Annotated[str | None, Field(description="What to look for; some servers require it.")] = None,
-        limit: Limit = None, types: Types = None, tags: TagFilter = None, agent_id: AgentId = None,
+        limit: _Limit = None, types: _Types = None, tags: _TagFilter = None, agent_id: _AgentId = None,
     ) -> str:
         def op(s: Session) -> dict[str, Any]:
             if query is None and _requires("recall_as_of", "query"):
@@ -232,7 +233,7 @@ def register_tools(app: Any, backend: Backend, *, admin: bool = False) -> list[s
 
     async def recall_changed_since(
         since: Annotated[str, Field(description="ISO-8601 time; memories created or changed after it.")],
-        limit: Limit = None, types: Types = None, tags: TagFilter = None, agent_id: AgentId = None,
+        limit: _Limit = None, types: _Types = None, tags: _TagFilter = None, agent_id: _AgentId = None,
     ) -> str:
         def op(s: Session) -> dict[str, Any]:
             r = s.recall_changed_since(since=since, **_given(limit=limit, types=types, tags=tags))
@@ -244,7 +245,7 @@ def register_tools(app: Any, backend: Backend, *, admin: bool = False) -> list[s
 
     async def answer(question: Annotated[str, Field(description="The question (1 to 1,000 characters).")],
                      limit: Annotated[int | None, Field(description="Memories to draw on, 1 to 100.")] = None,
-                     agent_id: AgentId = None) -> str:
+                     agent_id: _AgentId = None) -> str:
         def op(s: Session) -> dict[str, Any]:
             a: Answer = s.answer(question, **_given(limit=limit))
             return {"agent_id": s.agent_id, "answer": a.answer, "sources": [memory_json(m) for m in a.sources]}
@@ -254,11 +255,11 @@ def register_tools(app: Any, backend: Backend, *, admin: bool = False) -> list[s
          "with an answer and the memories it used (sources). Use recall instead when you want the "
          "memories themselves.", read_only=True)
 
-    async def update_memory(memory_id: MemoryId, content: Annotated[str | None, Field(
+    async def update_memory(memory_id: _MemoryId, content: Annotated[str | None, Field(
                                 description="New content (1 to 10,000 characters).")] = None,
-                            type: MemType = None, title: Title = None, confidence: Confidence = None,
+                            type: _MemType = None, title: _Title = None, confidence: _Confidence = None,
                             tags: Annotated[list[str] | None, Field(description="New tags (replace the old).")] = None,
-                            source: Source = None, provenance: Provenance = None, agent_id: AgentId = None) -> str:
+                            source: _Source = None, provenance: _Provenance = None, agent_id: _AgentId = None) -> str:
         def op(s: Session) -> dict[str, Any]:
             return _op_json(s.update(memory_id, **_given(content=content, type=type, title=title,
                                                          confidence=confidence, tags=tags, source=source,
@@ -268,23 +269,23 @@ def register_tools(app: Any, backend: Backend, *, admin: bool = False) -> list[s
     tool(update_memory, "Correct or refine an existing memory in place (give only the fields to "
          "change). Use it when the user corrects something you stored.", destructive=True)
 
-    async def delete_memory(memory_id: MemoryId, agent_id: AgentId = None) -> str:
+    async def delete_memory(memory_id: _MemoryId, agent_id: _AgentId = None) -> str:
         return await run(agent_id, lambda s: _op_json(s.delete(memory_id)))
 
     tool(delete_memory, "Delete a memory for good. Only when the user asks to forget something or it "
          "was stored by mistake; prefer update_memory (or expire_memory) otherwise.", destructive=True)
 
     if hasattr(Session, "expire"):
-        async def expire_memory(memory_id: MemoryId, reason: Annotated[str | None, Field(
+        async def expire_memory(memory_id: _MemoryId, reason: Annotated[str | None, Field(
                                     description="Why it no longer holds (up to 64 characters).")] = None,
-                                agent_id: AgentId = None) -> str:
+                                agent_id: _AgentId = None) -> str:
             return await run(agent_id, lambda s: _op_json(getattr(s, "expire")(memory_id, **_given(reason=reason))))
 
         tool(expire_memory, "Mark a memory as no longer true (kept for history, left out of "
              "status=active searches). Use it when something stops being the case.", destructive=True)
 
     if hasattr(Session, "restore"):
-        async def restore_memory(memory_id: MemoryId, agent_id: AgentId = None) -> str:
+        async def restore_memory(memory_id: _MemoryId, agent_id: _AgentId = None) -> str:
             return await run(agent_id, lambda s: _op_json(getattr(s, "restore")(memory_id)))
 
         tool(restore_memory, "Make an expired memory active again.")
