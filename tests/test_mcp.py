@@ -80,8 +80,9 @@ class Client:
 
 
 @asynccontextmanager
-async def stdio(*args: str, errlog: TextIO, env: dict[str, str] | None = None) -> AsyncIterator[Client]:
-    cmd = command()
+async def stdio(*args: str, errlog: TextIO, env: dict[str, str] | None = None,
+                cmd: list[str] | None = None) -> AsyncIterator[Client]:
+    cmd = cmd or command()
     params = StdioServerParameters(command=cmd[0], args=[*cmd[1:], *args], env=env or clean_env())
     async with stdio_client(params, errlog=errlog) as (read, write):
         async with ClientSession(read, write) as session:
@@ -348,6 +349,25 @@ def test_default_db_path_is_per_user(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setattr(sys, "platform", "win32")
     monkeypatch.setenv("LOCALAPPDATA", str(tmp_path))
     assert default_db_path() == tmp_path / "memanto-client" / "mcp.db"
+
+
+async def test_global_base_url_option_reaches_the_mcp_server(tmp_path: Path) -> None:
+    errlog = (tmp_path / "stderr.txt").open("w+")
+    cli = command()[:-1]  # the command without its "mcp"
+    with LocalServer() as server:
+        env = clean_env(MOORCHEH_API_KEY=server.api_key)
+        async with stdio(errlog=errlog, env=env, cmd=[*cli, "--base-url", server.url, "mcp"]) as c:
+            stored = await c.call("remember", content="sent via the global --base-url option")
+        with server.client().agents.get("default").activate() as session:
+            assert session.recall("global option")[0].id == stored["memory_id"]
+    errlog.seek(0)
+    assert server.url in errlog.read()
+
+
+def test_other_commands_still_refuse_unknown_options() -> None:
+    done = subprocess.run([*command()[:-1], "health", "--no-such-option"], capture_output=True, text=True,
+                          timeout=60, env=clean_env())
+    assert done.returncode == 2 and "unrecognized arguments: --no-such-option" in done.stderr
 
 
 def test_help_and_python_m_entry_point() -> None:

@@ -41,14 +41,16 @@ class DatabaseInUseError(RuntimeError):
 
 
 class _FileLock:
-    """An exclusive, non-blocking lock on ``<db>.lock`` for the life of the process.
+    """An exclusive, non-blocking lock on ``<db>.mcp.lock`` for the life of the process.
 
     The LocalServer keeps a search index in memory, so two processes writing one database
-    would each miss the other's new memories; the second one is refused instead.
+    would each miss the other's new memories; the second MCP server is refused instead, with
+    a hint for sharing one database. (Its own sidecar: a LocalServer that locks ``<db>.lock``
+    itself is not in its way.)
     """
 
-    def __init__(self, path: Path) -> None:
-        self._file: IO[bytes] | None = open(path, "a+b")  # noqa: SIM115 (held until release)
+    def __init__(self, db: Path) -> None:
+        self._file: IO[bytes] | None = open(db.with_name(db.name + ".mcp.lock"), "a+b")  # noqa: SIM115
         try:
             if sys.platform == "win32":
                 import msvcrt
@@ -63,7 +65,7 @@ class _FileLock:
             self._file.close()
             self._file = None
             raise DatabaseInUseError(
-                f"{path.with_suffix('')} is in use by another memanto-client mcp process. Give each MCP "
+                f"{db} is in use by another memanto-client mcp process. Give each MCP "
                 "server its own --db, or share one database by running `memanto-local serve --db FILE` "
                 "and pointing every MCP server at it with MEMANTO_BASE_URL and MOORCHEH_API_KEY."
             ) from e
@@ -89,7 +91,7 @@ class Backend:
         else:
             path = (db_path or default_db_path()).expanduser().resolve()
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock_file = _FileLock(path.with_name(path.name + ".lock"))
+            self._lock_file = _FileLock(path)
             try:
                 self.local = LocalServer(db_path=path)
             except BaseException:

@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .. import MemantoError, __version__
+from .. import __version__
 from ._compat import new_app, run_app
-from .backend import Backend, DatabaseInUseError, default_db_path
+from .backend import Backend, default_db_path
 from .tools import register_tools
 
 __all__ = ["build_app", "main", "parser"]
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None, *, base_url: str | None = None) -> int:
         return 2
     try:
         backend = Backend(base_url=args.base_url, db_path=args.db, default_agent=agent, timeout=args.timeout)
-    except (MemantoError, DatabaseInUseError, OSError) as e:
+    except Exception as e:  # SDK/OS messages never contain the key
         _say(f"error: {e}")
         return 1
     try:
