@@ -307,7 +307,8 @@ async def test_streamable_http_transport(tmp_path: Path) -> None:
     db = tmp_path / "http.db"
     out, err = (tmp_path / "stdout.txt").open("w+"), (tmp_path / "stderr.txt").open("w+")
     proc = subprocess.Popen([*command(), "--transport", "http", "--port", str(port), "--db", str(db)],
-                            env=clean_env(), stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+                            env=clean_env(MEMANTO_AGENT_ID="http-agent"), stdin=subprocess.DEVNULL,
+                            stdout=out, stderr=err)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -324,6 +325,7 @@ async def test_streamable_http_transport(tmp_path: Path) -> None:
                 c = Client(session)
                 assert BASE_TOOLS <= set(await c.tools())
                 stored = await c.call("remember", content="HTTP clients share this memory", tags=["http"])
+                assert stored["agent_id"] == "http-agent"  # from MEMANTO_AGENT_ID
                 found = await c.call("recall", query="HTTP clients", tags=["http"])
                 assert [m["id"] for m in found["memories"]] == [stored["memory_id"]]
                 assert "limit" in await c.error("recall", query="x", limit=0)

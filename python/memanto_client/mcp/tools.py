@@ -98,8 +98,8 @@ def _recall_json(agent_id: str, r: RecallResult) -> dict[str, Any]:
 
 
 def _op_json(op: MemoryOperation) -> dict[str, Any]:
-    out: dict[str, Any] = {k: v for k, v in (("memory_id", op.memory_id), ("status", op.status), ("message", op.message))
-           if v is not None}
+    fields = (("memory_id", op.memory_id), ("status", op.status), ("message", op.message))
+    out: dict[str, Any] = {k: v for k, v in fields if v is not None}
     if op.updated_fields:
         out["updated_fields"] = list(op.updated_fields)
     return out
