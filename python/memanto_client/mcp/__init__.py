@@ -7,6 +7,11 @@ on a per-user database file (``--db`` to choose another), so they survive restar
 
 from __future__ import annotations
 
+import importlib.util as _util
+
+if _util.find_spec("mcp") is None:
+    raise ImportError("memanto_client.mcp needs the `mcp` package: pip install 'memanto-client[mcp]'", name="mcp")
+
 from .backend import Backend, default_db_path
 from .server import build_app, main
 
