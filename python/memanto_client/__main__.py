@@ -5,6 +5,7 @@
     memanto-client decode-token < token.txt
     memanto-client recall AGENT_ID "what does Alex drink?" [--limit 5]
     memanto-client ingest AGENT_ID FILE [--create]   # .jsonl/.txt lines, or a LoCoMo .json
+    memanto-client mcp [--transport http] [--db FILE] # an MCP server (needs the `mcp` extra)
 
 The server is ``--base-url`` or ``MEMANTO_BASE_URL``; the key is read from ``MOORCHEH_API_KEY``
 (never from the command line, so it stays out of shell history). Errors print their remedy and
@@ -107,6 +108,17 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mcp(args: argparse.Namespace, rest: list[str]) -> int:
+    try:  # lazily: the base package does not depend on `mcp`
+        from .mcp.server import main as mcp_main
+    except ImportError as e:
+        if (e.name or "").split(".")[0] != "mcp":
+            raise
+        print("error: the MCP server needs the `mcp` package: pip install 'memanto-client[mcp]'", file=sys.stderr)
+        return 1
+    return mcp_main(rest, base_url=args.base_url)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="memanto-client", description="Everyday checks against a Memanto server.")
     parser.add_argument("--base-url", default=None, help="server URL (default: $MEMANTO_BASE_URL or http://localhost:8000)")
@@ -125,7 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     ing.add_argument("file")
     ing.add_argument("--create", action="store_true", help="create the agent if it does not exist")
     ing.set_defaults(func=_ingest)
-    args = parser.parse_args(argv)
+    # `mcp` hands everything after it to the MCP server's own parser (`mcp --help` shows it).
+    sub.add_parser("mcp", help="serve memory to MCP clients (memanto-client mcp --help)", add_help=False)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "mcp":
+        return _mcp(args, rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         return int(args.func(args))
     except MemantoError as e:
