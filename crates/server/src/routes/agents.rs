@@ -26,7 +26,13 @@ fn valid_agent_chars(id: &str) -> bool {
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-fn parse_new_agent(body: &Bytes) -> ApiResult<NewAgent> {
+/// The create-agent body; `max_len` bounds `agent_id` (0.0: 64; 0.2: none), `metadata` is
+/// kept only when `keep_metadata` (0.0).
+pub(super) fn parse_new_agent(
+    body: &Bytes,
+    max_len: Option<usize>,
+    keep_metadata: bool,
+) -> ApiResult<NewAgent> {
     let obj = validate::json_object(body)?;
     let base = loc(&["body"]);
     let mut p = Problems::new();
@@ -36,8 +42,8 @@ fn parse_new_agent(body: &Bytes) -> ApiResult<NewAgent> {
         let n = id.chars().count();
         if n == 0 {
             p.too_short(at, json!(id), 1);
-        } else if n > AGENT_ID_MAX {
-            p.too_long(at, json!(id), AGENT_ID_MAX);
+        } else if let Some(max) = max_len.filter(|max| n > *max) {
+            p.too_long(at, json!(id), max);
         } else if !valid_agent_chars(id) {
             p.push(
                 "string_pattern_mismatch",
@@ -73,7 +79,7 @@ fn parse_new_agent(body: &Bytes) -> ApiResult<NewAgent> {
         agent_id: agent_id.unwrap_or_default(),
         pattern: pattern.unwrap_or_else(|| "support".to_owned()),
         description,
-        metadata,
+        metadata: metadata.filter(|_| keep_metadata),
     })
 }
 
@@ -85,7 +91,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     auth::require_key(&state, &headers)?;
     let body = body_bytes(body)?;
-    let agent = parse_new_agent(&body)?;
+    let agent = parse_new_agent(&body, Some(AGENT_ID_MAX), true)?;
     let created_at = time::fmt(&time::now());
     let row = state
         .write(move |conn| db::agents::create(conn, &agent, &created_at))

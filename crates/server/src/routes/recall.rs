@@ -107,7 +107,7 @@ struct AnswerBody<'a> {
 }
 
 /// The best memory's content, plus up to two more that score nearly as well (>= 80%).
-fn extract_answer(rows: &[MemoryRow]) -> String {
+pub(super) fn extract_answer(rows: &[MemoryRow]) -> String {
     let Some(best) = rows.first().and_then(|r| r.score) else {
         return NOTHING_FOUND.to_owned();
     };
