@@ -136,5 +136,6 @@ pub async fn delete(
     if !deleted {
         return Err(ApiError::agent_not_found(&agent_id));
     }
+    state.clear_marker(Some(&agent_id));
     ok(json!({ "message": format!("Agent '{agent_id}' successfully deleted") }))
 }

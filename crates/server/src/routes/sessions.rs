@@ -90,6 +90,8 @@ pub async fn activate(
     let token = state
         .tokens()
         .issue(&row.agent_id, &row.session_id, &started, &expires)?;
+    // Both mode also serves 0.2's `GET /status`, which reports the newest session.
+    state.set_marker(&row.session_id, &row.agent_id);
     ok(row.to_session_json(Some(&token), &started))
 }
 
@@ -122,6 +124,7 @@ pub async fn deactivate(
             Ok((session, memories))
         })
         .await?;
+    state.clear_marker(Some(&session.agent_id));
     let ended = session
         .ended_at
         .as_deref()
