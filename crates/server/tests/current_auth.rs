@@ -38,13 +38,20 @@ async fn zero_zero_routes_answer_as_a_real_0_2_server() {
         (Method::DELETE, "/api/v1/memory/m1"),
     ];
     for (method, path) in not_found {
-        let r = app.call(method.clone(), path).key().token(&tok).send().await;
+        let r = app
+            .call(method.clone(), path)
+            .key()
+            .token(&tok)
+            .send()
+            .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {path}");
         assert_eq!(r.body, json!({"detail": "Not Found"}), "{method} {path}");
     }
     for path in ["recall", "recall/as-of", "recall/changed-since"] {
         let r = app
-            .get(format!("/api/v2/agents/bot/{path}?query=x&as_of=2020-01-01&since=2020-01-01"))
+            .get(format!(
+                "/api/v2/agents/bot/{path}?query=x&as_of=2020-01-01&since=2020-01-01"
+            ))
             .key()
             .token(&tok)
             .send()
@@ -53,7 +60,9 @@ async fn zero_zero_routes_answer_as_a_real_0_2_server() {
         assert_eq!(r.body, json!({"detail": "Method Not Allowed"}));
     }
     // The 0.2 routes are there.
-    let r = app.post_as("bot", &tok, "recall", Some(json!({"query": "x"}))).await;
+    let r = app
+        .post_as("bot", &tok, "recall", Some(json!({"query": "x"})))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let r = app.get("/api/v2/status").send().await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -77,8 +86,14 @@ async fn index_and_health_per_mode() {
     assert_eq!(r.body["docs"], "/docs");
     assert_eq!(r.body["description"], "Memory that AI Agents Love!");
     assert!(r.body.get("generations").is_none());
-    assert_eq!(legacy.get("/health").send().await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(legacy.get("/health").key().send().await.body["version"], "0.0.8");
+    assert_eq!(
+        legacy.get("/health").send().await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        legacy.get("/health").key().send().await.body["version"],
+        "0.0.8"
+    );
 
     let both = App::new();
     let r = both.get("/").send().await;
@@ -111,7 +126,10 @@ async fn management_gate_without_loopback_trust() {
         .send()
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(r.body, json!({"detail": "Origin not allowed for management endpoints"}));
+    assert_eq!(
+        r.body,
+        json!({"detail": "Origin not allowed for management endpoints"})
+    );
 
     let r = app
         .post("/api/v2/agents")
@@ -139,9 +157,17 @@ async fn management_gate_without_loopback_trust() {
         (Method::DELETE, "/api/v2/agents/bot"),
     ] {
         let r = app.call(method.clone(), path).send().await;
-        assert_eq!((r.status, &r.body), (StatusCode::UNAUTHORIZED, &gate), "{method} {path}");
+        assert_eq!(
+            (r.status, &r.body),
+            (StatusCode::UNAUTHORIZED, &gate),
+            "{method} {path}"
+        );
     }
-    let r = app.post("/api/v2/agents/bot/activate").api_key().send().await;
+    let r = app
+        .post("/api/v2/agents/bot/activate")
+        .api_key()
+        .send()
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let tok = r.body["session_token"].as_str().unwrap().to_owned();
     // Memory routes need the token only.
@@ -161,7 +187,11 @@ async fn loopback_callers_pass_the_gate_unless_forwarded_or_cross_site() {
     let app = App::current();
     let r = app.get("/api/v2/agents").send().await;
     assert_eq!(r.status, StatusCode::OK);
-    let r = app.get("/api/v2/agents").header("host", "localhost:8000").send().await;
+    let r = app
+        .get("/api/v2/agents")
+        .header("host", "localhost:8000")
+        .send()
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     for (name, value) in [
         ("host", "memanto.example.com"),
@@ -170,7 +200,12 @@ async fn loopback_callers_pass_the_gate_unless_forwarded_or_cross_site() {
     ] {
         let r = app.get("/api/v2/agents").header(name, value).send().await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name}: {value}");
-        let r = app.get("/api/v2/agents").header(name, value).api_key().send().await;
+        let r = app
+            .get("/api/v2/agents")
+            .header(name, value)
+            .api_key()
+            .send()
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{name}: {value} with key");
     }
 }
@@ -182,17 +217,30 @@ async fn a_second_activate_revokes_the_first_token() {
     let (first, s1) = app.activate("bot").await;
     let (second, s2) = app.activate("bot").await;
     assert_ne!(s1["session_id"], s2["session_id"]);
-    let r = app.post_as("bot", &first, "recall", Some(json!({"query": "x"}))).await;
+    let r = app
+        .post_as("bot", &first, "recall", Some(json!({"query": "x"})))
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.error(), "InvalidSessionToken");
     assert_eq!(
         r.message(),
-        format!("Session {} is no longer active", s1["session_id"].as_str().unwrap())
+        format!(
+            "Session {} is no longer active",
+            s1["session_id"].as_str().unwrap()
+        )
     );
-    let r = app.post_as("bot", &second, "recall", Some(json!({"query": "x"}))).await;
+    let r = app
+        .post_as("bot", &second, "recall", Some(json!({"query": "x"})))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.renewed().is_none(), "1 h left is above the 30 min threshold");
-    assert_eq!(app.get("/api/v2/agents/bot").send().await.body["session_count"], 2);
+    assert!(
+        r.renewed().is_none(),
+        "1 h left is above the 30 min threshold"
+    );
+    assert_eq!(
+        app.get("/api/v2/agents/bot").send().await.body["session_count"],
+        2
+    );
 }
 
 #[tokio::test]
@@ -202,7 +250,12 @@ async fn renew_every_call_hands_out_a_new_token_on_each_success_only() {
     let mut seen = vec![tok.clone()];
     for i in 0..3 {
         let r = app
-            .post_as("bot", &tok, "remember", Some(json!({"content": format!("note {i}")})))
+            .post_as(
+                "bot",
+                &tok,
+                "remember",
+                Some(json!({"content": format!("note {i}")})),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         let new = r.renewed().expect("a renewed token");
@@ -210,7 +263,9 @@ async fn renew_every_call_hands_out_a_new_token_on_each_success_only() {
         // The body already names the new session.
         let claims = claims(&new);
         assert_eq!(r.body["session_id"], claims["session_id"]);
-        let old = app.post_as("bot", &tok, "recall", Some(json!({"query": "note"}))).await;
+        let old = app
+            .post_as("bot", &tok, "recall", Some(json!({"query": "note"})))
+            .await;
         assert_eq!(old.status, StatusCode::UNAUTHORIZED);
         assert_eq!(old.error(), "InvalidSessionToken");
         assert!(old.renewed().is_none());
@@ -218,19 +273,27 @@ async fn renew_every_call_hands_out_a_new_token_on_each_success_only() {
         tok = new;
     }
     // An error response (422) carries no header, and the presented token is dead anyway.
-    let r = app.post_as("bot", &tok, "remember", Some(json!({"content": ""}))).await;
+    let r = app
+        .post_as("bot", &tok, "remember", Some(json!({"content": ""})))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.renewed().is_none());
-    let r = app.post_as("bot", &tok, "recall", Some(json!({"query": "x"}))).await;
+    let r = app
+        .post_as("bot", &tok, "recall", Some(json!({"query": "x"})))
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.error(), "InvalidSessionToken");
     // A 403 scope error renews too and loses the token the same way.
     let tok = app.activate("bot").await.0;
     app.create_agent("other").await;
-    let r = app.post_as("other", &tok, "recall", Some(json!({"query": "x"}))).await;
+    let r = app
+        .post_as("other", &tok, "recall", Some(json!({"query": "x"})))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.renewed().is_none());
-    let r = app.post_as("bot", &tok, "recall", Some(json!({"query": "x"}))).await;
+    let r = app
+        .post_as("bot", &tok, "recall", Some(json!({"query": "x"})))
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -265,17 +328,29 @@ async fn auto_renew_when_at_most_the_threshold_is_left() {
     // 1 h sessions, renewed when ≤ 2 h are left: every call renews.
     let app = app_with(|c| c.renew_threshold = Duration::from_secs(7200));
     let tok = app.agent_with_session("bot").await;
-    let r = app.post_as("bot", &tok, "recall", Some(json!({"query": "x"}))).await;
+    let r = app
+        .post_as("bot", &tok, "recall", Some(json!({"query": "x"})))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let new = r.renewed().expect("renewed under the threshold");
     assert_ne!(claims(&new)["session_id"], claims(&tok)["session_id"]);
-    assert_eq!(app.post_as("bot", &tok, "recall", Some(json!({"query": "x"}))).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.post_as("bot", &tok, "recall", Some(json!({"query": "x"})))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
     // Renewal is not an activation.
-    assert_eq!(app.get("/api/v2/agents/bot").send().await.body["session_count"], 1);
+    assert_eq!(
+        app.get("/api/v2/agents/bot").send().await.body["session_count"],
+        1
+    );
     // Above the default 30 min threshold: no renewal.
     let app = App::current();
     let tok = app.agent_with_session("bot").await;
-    let r = app.post_as("bot", &tok, "recall", Some(json!({"query": "x"}))).await;
+    let r = app
+        .post_as("bot", &tok, "recall", Some(json!({"query": "x"})))
+        .await;
     assert!(r.renewed().is_none());
 }
 
@@ -286,8 +361,17 @@ async fn auto_recreate_of_a_lapsed_session_needs_the_management_check() {
         c.renew_threshold = Duration::ZERO;
         c.trust_loopback = false;
     });
-    app.post("/api/v2/agents").api_key().json(json!({"agent_id": "bot"})).send().await;
-    let tok = app.post("/api/v2/agents/bot/activate").api_key().send().await.body["session_token"]
+    app.post("/api/v2/agents")
+        .api_key()
+        .json(json!({"agent_id": "bot"}))
+        .send()
+        .await;
+    let tok = app
+        .post("/api/v2/agents/bot/activate")
+        .api_key()
+        .send()
+        .await
+        .body["session_token"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -302,7 +386,9 @@ async fn auto_recreate_of_a_lapsed_session_needs_the_management_check() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.error(), "SessionExpired");
     let sid = claims(&tok)["session_id"].as_str().unwrap().to_owned();
-    assert!(r.message().starts_with(&format!("Session {sid} expired at ")));
+    assert!(r
+        .message()
+        .starts_with(&format!("Session {sid} expired at ")));
     assert!(r.message().ends_with("+00:00"), "{}", r.message());
     assert!(!r.message().contains('T'), "{}", r.message());
     // With the credential, the same request succeeds on a fresh session.
@@ -320,8 +406,17 @@ async fn auto_recreate_of_a_lapsed_session_needs_the_management_check() {
 
     // A deactivated (terminated) session is never recreated.
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let d = app.post("/api/v2/agents/bot/deactivate").api_key().send().await;
-    assert_eq!(d.body["session_id"], claims(&new)["session_id"], "{}", d.text);
+    let d = app
+        .post("/api/v2/agents/bot/deactivate")
+        .api_key()
+        .send()
+        .await;
+    assert_eq!(
+        d.body["session_id"],
+        claims(&new)["session_id"],
+        "{}",
+        d.text
+    );
     let r = app
         .post("/api/v2/agents/bot/recall")
         .token(&new)
@@ -329,7 +424,14 @@ async fn auto_recreate_of_a_lapsed_session_needs_the_management_check() {
         .json(json!({"query": "x"}))
         .send()
         .await;
-    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{} {:?} {}", r.text, claims(&new), d.text);
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "{} {:?} {}",
+        r.text,
+        claims(&new),
+        d.text
+    );
     assert_eq!(r.error(), "SessionExpired");
 }
 
@@ -337,7 +439,13 @@ async fn auto_recreate_of_a_lapsed_session_needs_the_management_check() {
 async fn status_reports_the_most_recently_created_session() {
     let app = App::current();
     let r = app.get("/api/v2/status").send().await;
-    assert_eq!((r.status, r.body), (StatusCode::NOT_FOUND, json!({"detail": "No active session"})));
+    assert_eq!(
+        (r.status, r.body),
+        (
+            StatusCode::NOT_FOUND,
+            json!({"detail": "No active session"})
+        )
+    );
     app.create_agent("a").await;
     app.create_agent("b").await;
     app.activate("a").await;
@@ -348,18 +456,26 @@ async fn status_reports_the_most_recently_created_session() {
     assert_eq!(r.body["session_id"], sb["session_id"]);
     assert_eq!(r.body["status"], "active");
     assert_eq!(r.body["namespace"], "memanto_agent_b");
-    let left = r.body["time_remaining_seconds"].as_i64().expect("an integer");
+    let left = r.body["time_remaining_seconds"]
+        .as_i64()
+        .expect("an integer");
     assert!((3590..=3600).contains(&left), "{left}");
     for key in ["started_at", "expires_at"] {
         assert!(r.body[key].as_str().unwrap().ends_with('Z'));
     }
     // Deactivating b clears the marker, although a is still active.
     app.post("/api/v2/agents/b/deactivate").send().await;
-    assert_eq!(app.get("/api/v2/status").send().await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/api/v2/status").send().await.status,
+        StatusCode::NOT_FOUND
+    );
     app.activate("a").await;
     assert_eq!(app.get("/api/v2/status").send().await.body["agent_id"], "a");
     app.delete("/api/v2/agents/a").send().await;
-    assert_eq!(app.get("/api/v2/status").send().await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/api/v2/status").send().await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -372,7 +488,9 @@ async fn status_recreates_a_lapsed_marked_session() {
     assert_ne!(r.body["session_id"], claims(&tok)["session_id"]);
     assert!(r.renewed().is_none(), "the new token is returned nowhere");
     // The caller's expired token can no longer be recreated.
-    let r = app.post_as("bot", &tok, "recall", Some(json!({"query": "x"}))).await;
+    let r = app
+        .post_as("bot", &tok, "recall", Some(json!({"query": "x"})))
+        .await;
     assert_eq!(r.error(), "SessionExpired");
 }
 
@@ -387,22 +505,43 @@ async fn deactivate_needs_no_token_and_kills_the_session() {
     let (tok, s) = app.activate("bot").await;
     let r = app.post("/api/v2/agents/bot/deactivate").send().await;
     assert_eq!(r.status, StatusCode::OK);
-    let keys: Vec<&str> = r.body.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = r
+        .body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(
         keys,
-        ["agent_id", "duration_hours", "ended_at", "memories_created", "session_id", "started_at", "summary_memory_id"]
+        [
+            "agent_id",
+            "duration_hours",
+            "ended_at",
+            "memories_created",
+            "session_id",
+            "started_at",
+            "summary_memory_id"
+        ]
     );
     assert_eq!(r.body["session_id"], s["session_id"]);
     assert_eq!(r.body["memories_created"], 0);
     let again = app.post("/api/v2/agents/bot/deactivate").send().await;
     assert_eq!(again.body["session_id"], s["session_id"]);
-    let r = app.post_as("bot", &tok, "recall", Some(json!({"query": "x"}))).await;
+    let r = app
+        .post_as("bot", &tok, "recall", Some(json!({"query": "x"})))
+        .await;
     assert_eq!(r.error(), "InvalidSessionToken");
     // Agent delete kills the session too.
     let tok = app.activate("bot").await.0;
     let r = app.delete("/api/v2/agents/bot").send().await;
-    assert_eq!(r.body["message"], "Agent 'bot' successfully deleted (backup retained in Moorcheh)");
-    let r = app.post_as("bot", &tok, "recall", Some(json!({"query": "x"}))).await;
+    assert_eq!(
+        r.body["message"],
+        "Agent 'bot' successfully deleted (backup retained in Moorcheh)"
+    );
+    let r = app
+        .post_as("bot", &tok, "recall", Some(json!({"query": "x"})))
+        .await;
     assert_eq!(r.error(), "InvalidSessionToken");
 }
 
@@ -411,7 +550,9 @@ async fn a_token_of_another_agent_is_403_and_authorization_is_ignored() {
     let app = App::current();
     let tok = app.agent_with_session("a").await;
     app.create_agent("b").await;
-    let r = app.post_as("b", &tok, "remember", Some(json!({"content": "x"}))).await;
+    let r = app
+        .post_as("b", &tok, "remember", Some(json!({"content": "x"})))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(
         r.body,
@@ -426,7 +567,14 @@ async fn a_token_of_another_agent_is_403_and_authorization_is_ignored() {
         .send()
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    let r = app.post("/api/v2/agents/a/remember").json(json!({"content": "x"})).send().await;
+    let r = app
+        .post("/api/v2/agents/a/remember")
+        .json(json!({"content": "x"}))
+        .send()
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(r.body, json!({"detail": "Missing session token. Use X-Session-Token header."}));
+    assert_eq!(
+        r.body,
+        json!({"detail": "Missing session token. Use X-Session-Token header."})
+    );
 }

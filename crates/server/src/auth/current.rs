@@ -111,7 +111,10 @@ fn python_time(t: &DateTime<Utc>) -> String {
 /// A session token: signature, expiry (auto-recreate or 401 `SessionExpired`), the stored
 /// session (same id, active), then auto-renew. Returns the session serving the request and the
 /// replacement token when one was issued.
-pub async fn resolve(state: &AppState, parts: &Parts) -> ApiResult<(SessionContext, Option<String>)> {
+pub async fn resolve(
+    state: &AppState,
+    parts: &Parts,
+) -> ApiResult<(SessionContext, Option<String>)> {
     let token = session_token(&parts.headers)?;
     let verified = state.tokens().verify(token)?;
     let claims = verified.claims;
@@ -196,7 +199,14 @@ mod tests {
 
     #[test]
     fn hosts_and_origins() {
-        for h in ["localhost", "localhost:8000", "127.0.0.1:1", "[::1]:80", "::1", "127.0.0.2"] {
+        for h in [
+            "localhost",
+            "localhost:8000",
+            "127.0.0.1:1",
+            "[::1]:80",
+            "::1",
+            "127.0.0.2",
+        ] {
             assert!(loopback_host(h), "{h}");
         }
         for h in ["example.com", "10.0.0.1:80", "[2001:db8::1]:80"] {

@@ -43,8 +43,7 @@ impl FromRequestParts<AppState> for SessionAuth {
         match state.mode() {
             ApiMode::Current => {
                 let (ctx, renewed) = current::resolve(state, parts).await?;
-                if let (Some(token), Some(slot)) = (renewed, parts.extensions.get::<RenewSlot>())
-                {
+                if let (Some(token), Some(slot)) = (renewed, parts.extensions.get::<RenewSlot>()) {
                     slot.put(token);
                 }
                 Ok(SessionAuth(ctx))

@@ -14,8 +14,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::SessionRow;
 use crate::state::AppState;
 
-pub use extract::{AgentPath, AgentSession, MemoryPath, Mgmt};
-pub use legacy::{require_key, require_session};
+pub use extract::{AgentPath, AgentSession, MemoryPath, Mgmt, SessionAuth};
+pub use legacy::require_key;
 pub use memanto_protocol::SESSION_TOKEN_HEADER as SESSION_HEADER;
 
 pub(crate) const MISSING_TOKEN: &str = "Missing session token. Use X-Session-Token header.";

@@ -1,15 +1,15 @@
 //! `/api/v2/agents` CRUD.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{agent_path, body_bytes, ok};
-use crate::auth;
+use super::{body_bytes, ok};
+use crate::auth::{AgentPath, Mgmt};
 use crate::db;
 use crate::db::agents::NewAgent;
 use crate::error::{ApiError, ApiResult};
@@ -86,10 +86,9 @@ pub(super) fn parse_new_agent(
 /// `POST /api/v2/agents` → 201 AgentInfo.
 pub async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Mgmt,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    auth::require_key(&state, &headers)?;
     let body = body_bytes(body)?;
     let agent = parse_new_agent(&body, Some(AGENT_ID_MAX), true)?;
     let created_at = time::fmt(&time::now());
@@ -100,8 +99,7 @@ pub async fn create(
 }
 
 /// `GET /api/v2/agents` → `{"agents": [...], "count": n}`, newest first.
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    auth::require_key(&state, &headers)?;
+pub async fn list(State(state): State<AppState>, _: Mgmt) -> ApiResult<Response> {
     let rows = state.read(db::agents::list).await?;
     let agents: Vec<Value> = rows.iter().map(|a| a.to_json()).collect();
     ok(json!({ "count": agents.len(), "agents": agents }))
@@ -110,11 +108,9 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> ApiResul
 /// `GET /api/v2/agents/{agent_id}` → AgentInfo.
 pub async fn get(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    _: Mgmt,
+    AgentPath(agent_id): AgentPath,
 ) -> ApiResult<Response> {
-    auth::require_key(&state, &headers)?;
-    let agent_id = agent_path(path)?;
     let row = state
         .read(move |conn| db::agents::require(conn, &agent_id))
         .await?;
@@ -124,11 +120,9 @@ pub async fn get(
 /// `DELETE /api/v2/agents/{agent_id}`: removes the agent, its memories and its sessions.
 pub async fn delete(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    _: Mgmt,
+    AgentPath(agent_id): AgentPath,
 ) -> ApiResult<Response> {
-    auth::require_key(&state, &headers)?;
-    let agent_id = agent_path(path)?;
     let id = agent_id.clone();
     let deleted = state
         .write(move |conn| db::agents::delete(conn, &id))

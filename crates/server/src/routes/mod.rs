@@ -15,8 +15,8 @@ mod upload;
 mod v1;
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
@@ -199,30 +199,6 @@ async fn method_not_allowed() -> ApiError {
 /// `200` with a JSON body.
 fn ok(value: Value) -> ApiResult<Response> {
     Ok(Json(value).into_response())
-}
-
-/// The `{agent_id}` path segment, or a JSON 422.
-fn agent_path(path: Result<Path<String>, PathRejection>) -> ApiResult<String> {
-    path.map(|Path(id)| id).map_err(|e| {
-        ApiError::validation(json!({
-            "type": "string_type",
-            "loc": ["path", "agent_id"],
-            "msg": format!("Invalid path parameter: {e}"),
-            "input": null,
-        }))
-    })
-}
-
-/// The `{agent_id}` and `{memory_id}` path segments, or a JSON 422.
-fn memory_path(path: Result<Path<(String, String)>, PathRejection>) -> ApiResult<(String, String)> {
-    path.map(|Path(ids)| ids).map_err(|e| {
-        ApiError::validation(json!({
-            "type": "string_type",
-            "loc": ["path", "memory_id"],
-            "msg": format!("Invalid path parameter: {e}"),
-            "input": null,
-        }))
-    })
 }
 
 /// The raw request body, or a JSON error (413 when over the limit).

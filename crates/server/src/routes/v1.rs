@@ -54,12 +54,25 @@ pub async fn update(
         }
         Some(Value::Object(u)) => u.clone(),
         Some(other) => {
-            p.wrong_type(loc(&["body", "updates"]), other.clone(), "dict_type", "dictionary");
+            p.wrong_type(
+                loc(&["body", "updates"]),
+                other.clone(),
+                "dict_type",
+                "dictionary",
+            );
             serde_json::Map::new()
         }
     };
-    if let Some(v) = obj.get("user_confirmed").filter(|v| !v.is_boolean() && !v.is_null()) {
-        p.wrong_type(loc(&["body", "user_confirmed"]), v.clone(), "bool_type", "boolean");
+    if let Some(v) = obj
+        .get("user_confirmed")
+        .filter(|v| !v.is_boolean() && !v.is_null())
+    {
+        p.wrong_type(
+            loc(&["body", "user_confirmed"]),
+            v.clone(),
+            "bool_type",
+            "boolean",
+        );
     }
     p.finish()?;
     let Some(agent_id) = agent_of(&namespace).map(str::to_owned) else {
@@ -92,7 +105,10 @@ pub async fn update(
     state
         .write(move |conn| {
             db::memories::update(conn, &agent_id, &mid, &patch, &now).map_err(|e| match e {
-                ApiError::Memanto { error: "MemoryNotFound", .. } => not_in_namespace(&mid, &ns),
+                ApiError::Memanto {
+                    error: "MemoryNotFound",
+                    ..
+                } => not_in_namespace(&mid, &ns),
                 other => other,
             })
         })
@@ -119,7 +135,9 @@ pub async fn delete(
     let Some(namespace) = q.get("namespace").map(str::to_owned) else {
         let mut p = Problems::new();
         p.missing(loc(&["query", "namespace"]));
-        return p.finish().and_then(|_| Err(ApiError::internal("unreachable")));
+        return p
+            .finish()
+            .and_then(|_| Err(ApiError::internal("unreachable")));
     };
     let not_found = || ApiError::detail(StatusCode::NOT_FOUND, "Memory not found");
     let agent_id = agent_of(&namespace).ok_or_else(not_found)?.to_owned();
@@ -127,7 +145,10 @@ pub async fn delete(
         .write(move |conn| db::memories::delete(conn, &agent_id, &memory_id))
         .await
         .map_err(|e| match e {
-            ApiError::Memanto { error: "MemoryNotFound", .. } => not_found(),
+            ApiError::Memanto {
+                error: "MemoryNotFound",
+                ..
+            } => not_found(),
             other => other,
         })?;
     ok(json!({ "message": "Memory deleted successfully" }))

@@ -12,7 +12,13 @@ use memanto_protocol::limits::{MAX_SOURCE_CHARS, MAX_TAGS, MAX_TAG_CHARS, TAG_IN
 use memanto_protocol::{MEMORY_STATUSES, RECALL_STATUSES};
 
 fn value_error(p: &mut Problems, at: Loc, msg: &str, input: Value) {
-    p.push("value_error", at, format!("Value error, {msg}"), input, None);
+    p.push(
+        "value_error",
+        at,
+        format!("Value error, {msg}"),
+        input,
+        None,
+    );
 }
 
 /// A pydantic `Literal[...]` member (case-sensitive).
@@ -55,11 +61,7 @@ pub fn content(obj: &Map<String, Value>, base: &Loc, p: &mut Problems) -> Option
 
 /// The write tag rules of §9.5: each trimmed, 1–64 chars, no comma / control characters /
 /// leading `#` / injection phrase; at most 20.
-pub fn write_tags(
-    obj: &Map<String, Value>,
-    base: &Loc,
-    p: &mut Problems,
-) -> Option<Vec<String>> {
+pub fn write_tags(obj: &Map<String, Value>, base: &Loc, p: &mut Problems) -> Option<Vec<String>> {
     let at = loc_with(base, "tags");
     let items = match obj.get("tags")? {
         Value::Null => return None,
@@ -70,7 +72,12 @@ pub fn write_tags(
         }
     };
     if items.len() > MAX_TAGS {
-        value_error(p, at.clone(), &format!("at most {MAX_TAGS} tags are allowed"), Value::Array(items.clone()));
+        value_error(
+            p,
+            at.clone(),
+            &format!("at most {MAX_TAGS} tags are allowed"),
+            Value::Array(items.clone()),
+        );
     }
     let mut out: Vec<String> = Vec::new();
     for (i, item) in items.iter().enumerate() {
@@ -151,16 +158,25 @@ pub fn title(obj: &Map<String, Value>, base: &Loc, p: &mut Problems) -> Option<S
     let folded: String = t
         .chars()
         .map(|c| {
-            if matches!(c, '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}') {
+            if matches!(
+                c,
+                '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+            ) {
                 ' '
             } else {
                 c
             }
         })
         .collect();
-    Some(folded.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" "))
-        .filter(|f| !f.is_empty())
-        .or(Some(t))
+    Some(
+        folded
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+    .filter(|f| !f.is_empty())
+    .or(Some(t))
 }
 
 /// Default title: the content if at most 50 characters, else its first `head` + `...`.
@@ -186,7 +202,14 @@ pub fn memory(
     let title = title(obj, base, p);
     let confidence = validate::opt_f64(obj, "confidence", base, p);
     if let Some(c) = confidence {
-        check_range(p, loc_with(base, "confidence"), obj["confidence"].clone(), c, 0.0, 1.0);
+        check_range(
+            p,
+            loc_with(base, "confidence"),
+            obj["confidence"].clone(),
+            c,
+            0.0,
+            1.0,
+        );
     }
     let tags = write_tags(obj, base, p).unwrap_or_default();
     let source = source(obj, base, p);
@@ -287,7 +310,13 @@ pub fn status_filter(obj: &Map<String, Value>, base: &Loc, p: &mut Problems) -> 
 }
 
 /// An optional integer `field` ≥ `min` (the `> 100` 400 comes after validation).
-pub fn int(obj: &Map<String, Value>, field: &str, min: i64, base: &Loc, p: &mut Problems) -> Option<i64> {
+pub fn int(
+    obj: &Map<String, Value>,
+    field: &str,
+    min: i64,
+    base: &Loc,
+    p: &mut Problems,
+) -> Option<i64> {
     let at = loc_with(base, field);
     match obj.get(field)? {
         Value::Null => None,
@@ -339,7 +368,12 @@ pub fn date(
             Value::Array(_) => "list",
             _ => "dict",
         };
-        value_error(p, at, &format!("Cannot parse {what} from <class '{class}'>"), v.clone());
+        value_error(
+            p,
+            at,
+            &format!("Cannot parse {what} from <class '{class}'>"),
+            v.clone(),
+        );
         return None;
     };
     match time::parse_user(raw, bound) {
@@ -386,9 +420,21 @@ mod tests {
             let t = time::parse_user(s, b).unwrap();
             echo(s, &t)
         };
-        assert_eq!(d("2099-01-01", DateBound::EndOfDay), "2099-01-01T23:59:59.999999+00:00");
-        assert_eq!(d("2099-01-01", DateBound::StartOfDay), "2099-01-01T00:00:00+00:00");
-        assert_eq!(d("2099-01-01T10:00:00+02:00", DateBound::StartOfDay), "2099-01-01T10:00:00+02:00");
-        assert_eq!(d("2099-01-01T10:00:00Z", DateBound::StartOfDay), "2099-01-01T10:00:00+00:00");
+        assert_eq!(
+            d("2099-01-01", DateBound::EndOfDay),
+            "2099-01-01T23:59:59.999999+00:00"
+        );
+        assert_eq!(
+            d("2099-01-01", DateBound::StartOfDay),
+            "2099-01-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            d("2099-01-01T10:00:00+02:00", DateBound::StartOfDay),
+            "2099-01-01T10:00:00+02:00"
+        );
+        assert_eq!(
+            d("2099-01-01T10:00:00Z", DateBound::StartOfDay),
+            "2099-01-01T10:00:00+00:00"
+        );
     }
 }

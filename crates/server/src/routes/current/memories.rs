@@ -155,13 +155,24 @@ pub async fn update(
     let content = validate::opt_str(&obj, "content", &base, &mut p);
     if let Some(c) = &content {
         if c.chars().count() > model::MAX_CONTENT_CHARS {
-            p.too_long(loc(&["body", "content"]), json!(c), model::MAX_CONTENT_CHARS);
+            p.too_long(
+                loc(&["body", "content"]),
+                json!(c),
+                model::MAX_CONTENT_CHARS,
+            );
         }
     }
     let mtype = fields::opt_literal(&obj, "type", &MEMORY_TYPES, &base, &mut p);
     let confidence = validate::opt_f64(&obj, "confidence", &base, &mut p);
     if let Some(c) = confidence {
-        check_range(&mut p, loc(&["body", "confidence"]), obj["confidence"].clone(), c, 0.0, 1.0);
+        check_range(
+            &mut p,
+            loc(&["body", "confidence"]),
+            obj["confidence"].clone(),
+            c,
+            0.0,
+            1.0,
+        );
     }
     let tags = fields::write_tags(&obj, &base, &mut p);
     let source = fields::source(&obj, &base, &mut p);
@@ -199,8 +210,12 @@ pub async fn update(
     let (aid, mid) = (s.agent_id.clone(), memory_id.clone());
     state
         .write(move |conn| {
-            let old = db::memories::get(conn, &aid, &mid)?
-                .ok_or_else(|| ApiError::detail(StatusCode::NOT_FOUND, format!("Memory '{mid}' was not found.")))?;
+            let old = db::memories::get(conn, &aid, &mid)?.ok_or_else(|| {
+                ApiError::detail(
+                    StatusCode::NOT_FOUND,
+                    format!("Memory '{mid}' was not found."),
+                )
+            })?;
             patch.title.get_or_insert(old.title);
             db::memories::update(conn, &aid, &mid, &patch, &now)
         })
@@ -228,7 +243,10 @@ pub async fn delete(
     state
         .write(move |conn| {
             db::memories::delete(conn, &aid, &mid).map_err(|e| match e {
-                ApiError::Memanto { error: "MemoryNotFound", .. } => ApiError::detail(
+                ApiError::Memanto {
+                    error: "MemoryNotFound",
+                    ..
+                } => ApiError::detail(
                     StatusCode::NOT_FOUND,
                     format!("Memory '{mid}' was not found for agent '{aid}'"),
                 ),

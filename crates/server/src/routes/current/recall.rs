@@ -41,7 +41,13 @@ fn text(obj: &Map<String, Value>, field: &str, base: &Loc, p: &mut Problems) -> 
 }
 
 /// An optional float field within `[min, max]`.
-fn bounded(obj: &Map<String, Value>, field: &str, max: f64, base: &Loc, p: &mut Problems) -> Option<f64> {
+fn bounded(
+    obj: &Map<String, Value>,
+    field: &str,
+    max: f64,
+    base: &Loc,
+    p: &mut Problems,
+) -> Option<f64> {
     let v = validate::opt_f64(obj, field, base, p)?;
     check_range(p, loc_with(base, field), obj[field].clone(), v, 0.0, max).then_some(v)
 }
@@ -76,8 +82,24 @@ pub async fn recall(
     let types = fields::type_list(&obj, &base, &mut p);
     let tags = fields::filter_tags(&obj, &base, &mut p);
     let what = "temporal recall bound";
-    let after = fields::date(&obj, "created_after", DateBound::StartOfDay, what, false, &base, &mut p);
-    let before = fields::date(&obj, "created_before", DateBound::EndOfDay, what, false, &base, &mut p);
+    let after = fields::date(
+        &obj,
+        "created_after",
+        DateBound::StartOfDay,
+        what,
+        false,
+        &base,
+        &mut p,
+    );
+    let before = fields::date(
+        &obj,
+        "created_before",
+        DateBound::EndOfDay,
+        what,
+        false,
+        &base,
+        &mut p,
+    );
     p.finish()?;
     guards(&s, Some(&query), limit)?;
     let search = SearchQuery {
@@ -125,7 +147,12 @@ pub async fn answer(
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
         Some(other) => {
-            p.wrong_type(loc(&["body", "kiosk_mode"]), other.clone(), "bool_type", "boolean");
+            p.wrong_type(
+                loc(&["body", "kiosk_mode"]),
+                other.clone(),
+                "bool_type",
+                "boolean",
+            );
             false
         }
     };

@@ -9,15 +9,19 @@ use crate::auth::current::create_session;
 use crate::auth::{AgentPath, Mgmt};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use axum::extract::State;
-use crate::state::AppState;
 use crate::model::{self, SessionRow};
 use crate::routes::ok;
+use crate::state::AppState;
 use crate::time;
+use axum::extract::State;
 
 /// `POST /agents/{agent_id}/activate`: no body is read; a new 6 h (configured) session that
 /// replaces the agent's stored one, so older tokens die.
-pub async fn activate(State(state): State<AppState>, _: Mgmt, AgentPath(agent_id): AgentPath) -> ApiResult<Response> {
+pub async fn activate(
+    State(state): State<AppState>,
+    _: Mgmt,
+    AgentPath(agent_id): AgentPath,
+) -> ApiResult<Response> {
     let now = time::now();
     let template = SessionRow {
         session_id: String::new(),
@@ -47,7 +51,11 @@ pub async fn activate(State(state): State<AppState>, _: Mgmt, AgentPath(agent_id
 
 /// `POST /agents/{agent_id}/deactivate`: terminates the agent's stored session (idempotent:
 /// a repeat re-stamps `ended_at`); 404 `SessionNotFound` when it has none.
-pub async fn deactivate(State(state): State<AppState>, _: Mgmt, AgentPath(agent_id): AgentPath) -> ApiResult<Response> {
+pub async fn deactivate(
+    State(state): State<AppState>,
+    _: Mgmt,
+    AgentPath(agent_id): AgentPath,
+) -> ApiResult<Response> {
     let now = time::now();
     let id = agent_id.clone();
     let session = state

@@ -29,7 +29,15 @@ pub async fn as_of(
     let obj = validate::json_object(&body_bytes(body)?)?;
     let base = loc(&["body"]);
     let mut p = Problems::new();
-    let at = fields::date(&obj, "as_of", DateBound::EndOfDay, "as_of", true, &base, &mut p);
+    let at = fields::date(
+        &obj,
+        "as_of",
+        DateBound::EndOfDay,
+        "as_of",
+        true,
+        &base,
+        &mut p,
+    );
     let limit = fields::int(&obj, "limit", 1, &base, &mut p).unwrap_or(10);
     let types = fields::type_list(&obj, &base, &mut p);
     let tags = fields::filter_tags(&obj, &base, &mut p);
@@ -69,7 +77,15 @@ pub async fn changed_since(
     let obj = validate::json_object(&body_bytes(body)?)?;
     let base = loc(&["body"]);
     let mut p = Problems::new();
-    let since = fields::date(&obj, "since", DateBound::StartOfDay, "since", true, &base, &mut p);
+    let since = fields::date(
+        &obj,
+        "since",
+        DateBound::StartOfDay,
+        "since",
+        true,
+        &base,
+        &mut p,
+    );
     let limit = fields::int(&obj, "limit", 1, &base, &mut p).unwrap_or(10);
     let types = fields::type_list(&obj, &base, &mut p);
     let tags = fields::filter_tags(&obj, &base, &mut p);
@@ -99,7 +115,13 @@ pub async fn changed_since(
     rows.sort_by_key(|m| std::cmp::Reverse(when(m)));
     let memories: Vec<Item<'_>> = rows
         .iter()
-        .map(|m| Item::of(m).with_change(if m.created_at > since { "created" } else { "updated" }))
+        .map(|m| {
+            Item::of(m).with_change(if m.created_at > since {
+                "created"
+            } else {
+                "updated"
+            })
+        })
         .collect();
     ok(json!({
         "agent_id": s.agent_id,
