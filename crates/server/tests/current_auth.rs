@@ -302,7 +302,7 @@ fn claims(token: &str) -> Value {
     use std::io::Read;
     let part = token.split('.').nth(1).unwrap();
     let mut padded = part.replace('-', "+").replace('_', "/");
-    while padded.len() % 4 != 0 {
+    while !padded.len().is_multiple_of(4) {
         padded.push('=');
     }
     // Minimal base64 decoder, to avoid a dependency.

@@ -71,7 +71,7 @@ impl<'a> Item<'a> {
     }
 
     /// As-of reports every item `active`, without a score.
-    pub fn as_of(mut self) -> Self {
+    pub fn in_as_of(mut self) -> Self {
         self.status = "active";
         self.score = None;
         self

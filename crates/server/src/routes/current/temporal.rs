@@ -54,7 +54,7 @@ pub async fn as_of(
         ..SearchQuery::default()
     };
     let found = run_search(&state, search, None).await?;
-    let memories: Vec<Item<'_>> = found.rows.iter().map(|r| Item::of(r).as_of()).collect();
+    let memories: Vec<Item<'_>> = found.rows.iter().map(|r| Item::of(r).in_as_of()).collect();
     ok(json!({
         "agent_id": s.agent_id,
         "session_id": s.session_id(),
