@@ -578,3 +578,26 @@ async fn a_token_of_another_agent_is_403_and_authorization_is_ignored() {
         json!({"detail": "Missing session token. Use X-Session-Token header."})
     );
 }
+
+#[tokio::test]
+async fn malformed_json_is_refused_before_authentication() {
+    let app = app_with(|c| c.trust_loopback = false);
+    let r = app.post("/api/v2/agents").raw("{not json").send().await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["detail"][0]["type"], "json_invalid");
+    assert_eq!(r.body["detail"][0]["loc"][0], "body");
+    assert!(r.body["detail"][0]["loc"][1].is_number());
+    let r = app
+        .post("/api/v2/agents/bot/recall")
+        .raw("[1,")
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Well-formed but unauthenticated: the gate answers first.
+    let r = app
+        .post("/api/v2/agents")
+        .json(json!({"agent_id": 5}))
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}

@@ -43,7 +43,10 @@ pub fn router(state: AppState) -> Router {
         .route("/live", get(live));
     let api = match mode {
         ApiMode::Legacy => legacy_routes(),
-        ApiMode::Current => current::routes().merge(current_only::routes()),
+        // Malformed JSON is refused before authentication on 0.2 (API-0.2 §0.3).
+        ApiMode::Current => current::routes()
+            .merge(current_only::routes())
+            .layer(axum::middleware::from_fn(current::json_first::json_first)),
         ApiMode::Both => legacy_routes()
             .merge(both_routes())
             .merge(current::extra_routes())

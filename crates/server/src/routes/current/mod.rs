@@ -4,6 +4,7 @@
 mod agents;
 mod fields;
 mod item;
+pub(super) mod json_first;
 mod memories;
 mod recall;
 mod sessions;
