@@ -703,3 +703,21 @@ async fn patch_and_delete_memories() {
         )
     );
 }
+
+#[tokio::test]
+async fn upload_needs_only_the_token() {
+    let app = App::current();
+    let tok = app.agent_with_session("bot").await;
+    let r = app
+        .post("/api/v2/agents/bot/upload-file")
+        .token(&tok)
+        .multipart("file", "notes.txt", b"The warehouse opens at nine.")
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["status"], "uploaded");
+    let r = app
+        .post_as("bot", &tok, "recall", Some(json!({"query": "warehouse"})))
+        .await;
+    assert_eq!(r.body["count"], 1, "{}", r.text);
+}
