@@ -27,6 +27,7 @@ use crate::auth;
 use crate::config::ApiMode;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use memanto_protocol::wire::ServiceInfo;
 
 /// Largest accepted request body (a full batch of 100 × 10 000-character memories fits).
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -133,31 +134,37 @@ fn both_routes() -> Router<AppState> {
 }
 
 /// `GET /`: the imitated generation's version (Both: `0.0.8` plus `generations`).
-async fn index(State(state): State<AppState>) -> Json<Value> {
-    let implementation = concat!("memanto-client LocalServer ", env!("CARGO_PKG_VERSION"));
-    Json(match state.mode() {
-        ApiMode::Legacy => json!({
-            "service": "MEMANTO",
-            "description": LEGACY_DESCRIPTION,
-            "version": crate::LEGACY_VERSION,
-            "docs": "/docs",
-            "implementation": implementation,
-        }),
-        ApiMode::Current => json!({
-            "service": "MEMANTO",
-            "description": CURRENT_DESCRIPTION,
-            "version": crate::CURRENT_VERSION,
-            "docs": null,
-            "implementation": implementation,
-        }),
-        ApiMode::Both => json!({
-            "service": "MEMANTO",
-            "description": LEGACY_DESCRIPTION,
-            "version": crate::LEGACY_VERSION,
-            "docs": null,
-            "generations": ["0.0", "0.2"],
-            "implementation": implementation,
-        }),
+async fn index(State(state): State<AppState>) -> Json<ServiceInfo> {
+    let (description, version, docs, generations) = match state.mode() {
+        ApiMode::Legacy => (
+            LEGACY_DESCRIPTION,
+            crate::LEGACY_VERSION,
+            Some("/docs"),
+            None,
+        ),
+        ApiMode::Current => (CURRENT_DESCRIPTION, crate::CURRENT_VERSION, None, None),
+        ApiMode::Both => (
+            LEGACY_DESCRIPTION,
+            crate::LEGACY_VERSION,
+            None,
+            Some(vec!["0.0".to_owned(), "0.2".to_owned()]),
+        ),
+    };
+    let mut extra = serde_json::Map::new();
+    extra.insert(
+        "implementation".to_owned(),
+        json!(concat!(
+            "memanto-client LocalServer ",
+            env!("CARGO_PKG_VERSION")
+        )),
+    );
+    Json(ServiceInfo {
+        service: Some("MEMANTO".to_owned()),
+        description: Some(description.to_owned()),
+        version: Some(version.to_owned()),
+        docs: docs.map(str::to_owned),
+        generations,
+        extra,
     })
 }
 
