@@ -57,8 +57,14 @@ fn limits(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
     d.set_item("memory_types", memanto_protocol::MEMORY_TYPES.to_vec())?;
     d.set_item("provenances", memanto_protocol::PROVENANCES.to_vec())?;
     d.set_item("patterns", memanto_protocol::PATTERNS.to_vec())?;
-    d.set_item("recall_statuses", memanto_protocol::RECALL_STATUSES.to_vec())?;
-    d.set_item("conflict_actions", memanto_protocol::CONFLICT_ACTIONS.to_vec())?;
+    d.set_item(
+        "recall_statuses",
+        memanto_protocol::RECALL_STATUSES.to_vec(),
+    )?;
+    d.set_item(
+        "conflict_actions",
+        memanto_protocol::CONFLICT_ACTIONS.to_vec(),
+    )?;
     d.set_item("upload_extensions", l::UPLOAD_EXTENSIONS.to_vec())?;
     d.set_item("max_content_chars", l::MAX_CONTENT_CHARS)?;
     d.set_item("max_query_chars", l::MAX_QUERY_CHARS)?;

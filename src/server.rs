@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use memanto_server::{AppState, ServerConfig, ServerHandle};
+use memanto_server::{ApiMode, AppState, ServerConfig, ServerHandle};
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
@@ -26,13 +26,34 @@ fn bad(message: String) -> PyErr {
 /// Longest session the LocalServer issues (its tokens must stay within the years 1 to 9999).
 const MAX_SESSION_SECONDS: f64 = 100.0 * 365.25 * 24.0 * 3600.0;
 
+/// Which generation to imitate and how strictly (the 0.2-mode switches).
+struct Mode {
+    api_version: Option<String>,
+    renew_every_call: bool,
+    trust_loopback: bool,
+}
+
+/// `None` → Both (the default), `"0.0"` → Legacy, `"0.2"` → Current.
+fn api_mode(api_version: Option<&str>) -> PyResult<ApiMode> {
+    match api_version {
+        None => Ok(ApiMode::Both),
+        Some("0.0") => Ok(ApiMode::Legacy),
+        Some("0.2") => Ok(ApiMode::Current),
+        Some(other) => Err(bad(format!(
+            "api_version must be \"0.0\", \"0.2\" or None (both), got {other:?}"
+        ))),
+    }
+}
+
 fn config(
     db_path: Option<PathBuf>,
     host: &str,
     port: u16,
     api_key: Option<String>,
     session_seconds: Option<f64>,
+    mode: Mode,
 ) -> PyResult<ServerConfig> {
+    let api_version = api_mode(mode.api_version.as_deref())?;
     let host: IpAddr = host
         .parse()
         .map_err(|_| bad(format!("host must be an IP address, got {host:?}")))?;
@@ -54,6 +75,9 @@ fn config(
         host,
         port,
         api_keys: api_key.into_iter().collect(),
+        api_version,
+        renew_every_call: mode.renew_every_call,
+        trust_loopback: mode.trust_loopback,
         ..ServerConfig::default()
     };
     if let Some(s) = session_seconds {
@@ -70,7 +94,8 @@ fn config(
 #[pymethods]
 impl NativeServer {
     #[new]
-    #[pyo3(signature = (db_path, host, port, api_key, session_seconds))]
+    #[pyo3(signature = (db_path, host, port, api_key, session_seconds, api_version=None, renew_every_call=false, trust_loopback=true))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         db_path: Option<PathBuf>,
@@ -78,8 +103,16 @@ impl NativeServer {
         port: u16,
         api_key: Option<String>,
         session_seconds: Option<f64>,
+        api_version: Option<String>,
+        renew_every_call: bool,
+        trust_loopback: bool,
     ) -> PyResult<Self> {
-        let cfg = config(db_path, &host, port, api_key, session_seconds)?;
+        let mode = Mode {
+            api_version,
+            renew_every_call,
+            trust_loopback,
+        };
+        let cfg = config(db_path, &host, port, api_key, session_seconds, mode)?;
         let handle = py
             .detach(|| ServerHandle::start(cfg))
             .map_err(|e| PyOSError::new_err(format!("could not start the LocalServer: {e}")))?;
@@ -131,7 +164,8 @@ pub fn stored_api_key(py: Python<'_>, db_path: PathBuf) -> PyResult<Option<Strin
 /// gracefully (in-flight requests finish, the database is closed and its lock released)
 /// before re-raising the handler's exception.
 #[pyfunction]
-#[pyo3(signature = (db_path, host, port, api_key, session_seconds, on_ready))]
+#[pyo3(signature = (db_path, host, port, api_key, session_seconds, on_ready, api_version=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn serve_forever(
     py: Python<'_>,
     db_path: Option<PathBuf>,
@@ -140,8 +174,19 @@ pub fn serve_forever(
     api_key: Option<String>,
     session_seconds: Option<f64>,
     on_ready: Bound<'_, PyAny>,
+    api_version: Option<String>,
 ) -> PyResult<()> {
-    let server = NativeServer::new(py, db_path, host, port, api_key, session_seconds)?;
+    let server = NativeServer::new(
+        py,
+        db_path,
+        host,
+        port,
+        api_key,
+        session_seconds,
+        api_version,
+        false,
+        true,
+    )?;
     on_ready.call1((
         server.url.clone(),
         server.api_key.clone(),

@@ -1,6 +1,7 @@
 """``memanto-local``: run the LocalServer as a command.
 
     memanto-local serve [--db FILE] [--host 127.0.0.1] [--port 8000] [--session-hours H]
+                        [--api-version 0.0|0.2]
     memanto-local show-key --db FILE
 
 The API key is read from ``--api-key-env`` (default ``MOORCHEH_API_KEY``) when that variable
@@ -48,6 +49,9 @@ def _mode_note(db_path: str) -> str:
     return f" (file mode {mode:o}, owner-only)"
 
 
+_GENERATIONS = {None: "0.0.8 and 0.2.30 (both)", "0.0": "Memanto 0.0.8", "0.2": "Memanto 0.2.30"}
+
+
 def _serve(args: argparse.Namespace) -> int:
     api_key = os.environ.get(args.api_key_env) or None
     seconds = args.session_hours * 3600.0 if args.session_hours else None
@@ -59,12 +63,13 @@ def _serve(args: argparse.Namespace) -> int:
             source = f"stored in {db_path}{_mode_note(db_path)}; memanto-local show-key --db {db_path}"
         print(f"Memanto LocalServer listening on {url}", flush=True)
         print(f"  database: {db_path}", flush=True)
+        print(f"  imitates: {_GENERATIONS[args.api_version]}", flush=True)
         print(f"  API key:  {source}", flush=True)
         print("  Ctrl-C (or SIGTERM) to stop.", flush=True)
 
     _install_stop_signals()
     try:
-        _native.serve_forever(args.db, args.host, args.port, api_key, seconds, ready)
+        _native.serve_forever(args.db, args.host, args.port, api_key, seconds, ready, args.api_version)
     except (KeyboardInterrupt, _Terminated):
         print("stopped", flush=True)
     except OSError as e:
@@ -100,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--session-hours", type=float, default=None, help="session lifetime (default 6)")
+    serve.add_argument(
+        "--api-version",
+        choices=["0.0", "0.2"],
+        default=None,
+        help="imitate only this server generation (default: serve both)",
+    )
     serve.add_argument("--api-key-env", default="MOORCHEH_API_KEY", help="environment variable holding the key")
     serve.set_defaults(func=_serve)
     show = sub.add_parser("show-key", help="print the API key stored in a database")

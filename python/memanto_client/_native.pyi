@@ -99,7 +99,17 @@ class NativeSession:
 
 @final
 class NativeServer:
-    def __new__(cls, db_path: str | None, host: str, port: int, api_key: str | None, session_seconds: float | None) -> NativeServer: ...
+    def __new__(
+        cls,
+        db_path: str | None,
+        host: str,
+        port: int,
+        api_key: str | None,
+        session_seconds: float | None,
+        api_version: str | None = None,
+        renew_every_call: bool = False,
+        trust_loopback: bool = True,
+    ) -> NativeServer: ...
     @property
     def url(self) -> str: ...
     @property
@@ -111,6 +121,14 @@ class NativeServer:
 def decode_session_token(token: str) -> dict[str, Any]: ...
 def normalize_timestamp(s: str) -> str | None: ...
 def reset_log_cache() -> None: ...
-def serve_forever(db_path: str | None, host: str, port: int, api_key: str | None, session_seconds: float | None, on_ready: Callable[[str, str, str], object]) -> None: ...
 def stored_api_key(db_path: str) -> str | None: ...
+def serve_forever(
+    db_path: str | None,
+    host: str,
+    port: int,
+    api_key: str | None,
+    session_seconds: float | None,
+    on_ready: Callable[[str, str, str], object],
+    api_version: str | None = None,
+) -> None: ...
 def _debug_panic(asynchronous: bool) -> Any: ...

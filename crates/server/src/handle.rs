@@ -130,7 +130,12 @@ fn serve(
         };
         let _ = ready.send(Ok(()));
         let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
-        let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        let server = axum::serve(
+            listener,
+            // The peer address lets the 0.2 management gate recognise loopback callers.
+            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
             let _ = shutdown.await;
             let _ = stopping_tx.send(());
         });

@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use rusqlite::Connection;
 
-use crate::config::ServerConfig;
+use crate::config::{ApiMode, ServerConfig};
 use crate::db::query::{SearchQuery, SearchResult};
 use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult, ServerError};
@@ -31,6 +31,13 @@ struct Inner {
     api_keys: Vec<String>,
     tokens: TokenKeys,
     session_duration: Duration,
+    mode: ApiMode,
+    renew_every_call: bool,
+    renew_threshold: Duration,
+    trust_loopback: bool,
+    /// The 0.2 server-wide "active session" marker: the id of the most recently created
+    /// session (any agent), cleared when that agent is deactivated or deleted.
+    marker: Mutex<Option<(String, String)>>,
     db_path: PathBuf,
     /// This server's hold on `db_path`: released after `db` is closed (fields drop in order).
     _lock: DbLock,
@@ -47,6 +54,7 @@ impl std::fmt::Debug for AppState {
                 &format_args!("[{} hidden]", self.inner.api_keys.len()),
             )
             .field("session_duration", &self.inner.session_duration)
+            .field("mode", &self.inner.mode)
             .finish()
     }
 }
@@ -108,6 +116,11 @@ impl AppState {
                 api_keys,
                 tokens: TokenKeys::new(&secret_bytes(&secret))?,
                 session_duration: config.session_duration,
+                mode: config.api_version,
+                renew_every_call: config.renew_every_call,
+                renew_threshold: config.renew_threshold,
+                trust_loopback: config.trust_loopback,
+                marker: Mutex::new(None),
                 db_path,
                 _lock: lock,
                 _temp_dir: temp_dir,
@@ -154,6 +167,43 @@ impl AppState {
     /// Default lifetime of new sessions.
     pub fn session_duration(&self) -> Duration {
         self.inner.session_duration
+    }
+
+    /// The server generation imitated.
+    pub fn mode(&self) -> ApiMode {
+        self.inner.mode
+    }
+
+    pub(crate) fn renew_every_call(&self) -> bool {
+        self.inner.renew_every_call
+    }
+
+    pub(crate) fn renew_threshold(&self) -> Duration {
+        self.inner.renew_threshold
+    }
+
+    pub(crate) fn trust_loopback(&self) -> bool {
+        self.inner.trust_loopback
+    }
+
+    /// The session id the server-wide active marker names.
+    pub(crate) fn marker(&self) -> Option<String> {
+        let m = self.inner.marker.lock().unwrap_or_else(|e| e.into_inner());
+        m.as_ref().map(|(sid, _)| sid.clone())
+    }
+
+    /// Points the marker at a newly created session of `agent_id`.
+    pub(crate) fn set_marker(&self, session_id: &str, agent_id: &str) {
+        *self.inner.marker.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((session_id.to_owned(), agent_id.to_owned()));
+    }
+
+    /// Clears the marker if it names a session of `agent_id` (`None`: always).
+    pub(crate) fn clear_marker(&self, agent_id: Option<&str>) {
+        let mut m = self.inner.marker.lock().unwrap_or_else(|e| e.into_inner());
+        if agent_id.is_none() || m.as_ref().map(|(_, a)| a.as_str()) == agent_id {
+            *m = None;
+        }
     }
 
     pub(crate) fn tokens(&self) -> &TokenKeys {

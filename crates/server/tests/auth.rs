@@ -348,7 +348,12 @@ async fn auth_comes_before_validation_and_unknown_routes() {
     let r = app.get("/api/v2/nope").send().await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.body, json!({ "detail": "Not Found" }));
-    let r = app.post("/api/v2/agents/bot/recall").key().send().await;
+    // (POST recall is a 0.2 route, served in the default Both mode; PUT is nowhere.)
+    let r = app
+        .call(axum::http::Method::PUT, "/api/v2/agents/bot/recall")
+        .key()
+        .send()
+        .await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.body, json!({ "detail": "Method Not Allowed" }));
     let r = app

@@ -65,8 +65,10 @@ pub struct SearchQuery {
     pub created_before: Option<String>,
     /// Any of these types (empty = all).
     pub types: Vec<String>,
-    /// All of these tags.
+    /// All of these tags (any of them with `tags_any`).
     pub tags: Vec<String>,
+    /// `tags` match when the memory has any of them (0.2 as-of, changed-since).
+    pub tags_any: bool,
     /// Only memories that existed and were not yet superseded at this time.
     pub valid_at: Option<String>,
     /// Leave out superseded memories.
@@ -116,7 +118,12 @@ fn filters(q: &SearchQuery, args: &mut Args) -> String {
     if let Some(before) = &q.created_before {
         sql += &format!(" AND m.created_at <= {}", args.bind(before.clone()));
     }
-    if !q.tags.is_empty() {
+    if !q.tags.is_empty() && q.tags_any {
+        let list = args.bind_list(&q.tags);
+        sql += &format!(
+            " AND EXISTS (SELECT 1 FROM memory_tags t WHERE t.memory_seq = m.seq AND t.tag IN ({list}))"
+        );
+    } else if !q.tags.is_empty() {
         let list = args.bind_list(&q.tags);
         let n = args.bind(q.tags.len() as i64);
         sql += &format!(
@@ -158,7 +165,10 @@ impl SearchQuery {
                 .is_none_or(|b| m.created_at <= *b)
             // As the SQL: the memory's distinct tags among the asked ones number as many as asked.
             && (self.tags.is_empty()
-                || doc.tag_set.iter().filter(|t| self.tags.contains(t)).count() == self.tags.len())
+                || (self.tags_any && doc.tag_set.iter().any(|t| self.tags.contains(t)))
+                || (!self.tags_any
+                    && doc.tag_set.iter().filter(|t| self.tags.contains(t)).count()
+                        == self.tags.len()))
             && self.valid_at.as_ref().is_none_or(|at| {
                 m.created_at <= *at
                     && m.trust.superseded_at.as_ref().is_none_or(|s| s > at)

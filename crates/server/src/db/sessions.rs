@@ -96,3 +96,51 @@ pub fn memories_created(conn: &Connection, session_id: &str) -> ApiResult<i64> {
         |r| r.get(0),
     )?)
 }
+
+/// 0.2 rule, one stored session per agent: marks every other active session of the agent
+/// `replaced` (their tokens answer "no longer active").
+pub fn replace_others(conn: &Connection, row: &SessionRow, ended_at: &str) -> ApiResult<usize> {
+    Ok(conn.execute(
+        "UPDATE sessions SET status = 'replaced', ended_at = ?3
+         WHERE agent_id = ?1 AND session_id <> ?2 AND status = 'active'",
+        params![row.agent_id, row.session_id, ended_at],
+    )?)
+}
+
+/// 0.2 auto-renew / auto-recreate: stores `new` in place of the still-active `old_id` (which
+/// becomes `replaced`), without counting a new activation. 401 `InvalidSessionToken` when
+/// `old_id` is no longer the agent's active session (a concurrent renewal won).
+pub fn renew(conn: &mut Connection, old_id: &str, new: &SessionRow) -> ApiResult<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let n = tx
+        .prepare_cached(
+            "UPDATE sessions SET status = 'replaced', ended_at = ?2
+             WHERE session_id = ?1 AND status = 'active'",
+        )?
+        .execute(params![old_id, new.started_at])?;
+    if n == 0 {
+        return Err(ApiError::session_inactive(old_id));
+    }
+    tx.prepare_cached(
+        "INSERT INTO sessions(session_id, agent_id, pattern, started_at, expires_at, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'active')",
+    )?
+    .execute(params![
+        new.session_id,
+        new.agent_id,
+        new.pattern,
+        new.started_at,
+        new.expires_at
+    ])?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Marks one session `terminated` at `ended_at` (again, when it already is).
+pub fn terminate(conn: &Connection, session_id: &str, ended_at: &str) -> ApiResult<()> {
+    conn.prepare_cached(
+        "UPDATE sessions SET status = 'terminated', ended_at = ?2 WHERE session_id = ?1",
+    )?
+    .execute(params![session_id, ended_at])?;
+    Ok(())
+}

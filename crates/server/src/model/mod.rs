@@ -80,6 +80,15 @@ impl AgentRow {
             "metadata": self.metadata,
         })
     }
+
+    /// The 0.2 AgentInfo: the 0.0 one without `metadata`.
+    pub fn to_current_json(&self) -> Value {
+        let mut v = self.to_json();
+        if let Some(obj) = v.as_object_mut() {
+            obj.remove("metadata");
+        }
+        v
+    }
 }
 
 #[derive(Debug, Clone)]

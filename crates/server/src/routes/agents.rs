@@ -1,15 +1,15 @@
 //! `/api/v2/agents` CRUD.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{agent_path, body_bytes, ok};
-use crate::auth;
+use super::{body_bytes, ok};
+use crate::auth::{AgentPath, Mgmt};
 use crate::db;
 use crate::db::agents::NewAgent;
 use crate::error::{ApiError, ApiResult};
@@ -26,7 +26,13 @@ fn valid_agent_chars(id: &str) -> bool {
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-fn parse_new_agent(body: &Bytes) -> ApiResult<NewAgent> {
+/// The create-agent body; `max_len` bounds `agent_id` (0.0: 64; 0.2: none), `metadata` is
+/// kept only when `keep_metadata` (0.0).
+pub(super) fn parse_new_agent(
+    body: &Bytes,
+    max_len: Option<usize>,
+    keep_metadata: bool,
+) -> ApiResult<NewAgent> {
     let obj = validate::json_object(body)?;
     let base = loc(&["body"]);
     let mut p = Problems::new();
@@ -36,8 +42,8 @@ fn parse_new_agent(body: &Bytes) -> ApiResult<NewAgent> {
         let n = id.chars().count();
         if n == 0 {
             p.too_short(at, json!(id), 1);
-        } else if n > AGENT_ID_MAX {
-            p.too_long(at, json!(id), AGENT_ID_MAX);
+        } else if let Some(max) = max_len.filter(|max| n > *max) {
+            p.too_long(at, json!(id), max);
         } else if !valid_agent_chars(id) {
             p.push(
                 "string_pattern_mismatch",
@@ -73,19 +79,18 @@ fn parse_new_agent(body: &Bytes) -> ApiResult<NewAgent> {
         agent_id: agent_id.unwrap_or_default(),
         pattern: pattern.unwrap_or_else(|| "support".to_owned()),
         description,
-        metadata,
+        metadata: metadata.filter(|_| keep_metadata),
     })
 }
 
 /// `POST /api/v2/agents` → 201 AgentInfo.
 pub async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Mgmt,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    auth::require_key(&state, &headers)?;
     let body = body_bytes(body)?;
-    let agent = parse_new_agent(&body)?;
+    let agent = parse_new_agent(&body, Some(AGENT_ID_MAX), true)?;
     let created_at = time::fmt(&time::now());
     let row = state
         .write(move |conn| db::agents::create(conn, &agent, &created_at))
@@ -94,8 +99,7 @@ pub async fn create(
 }
 
 /// `GET /api/v2/agents` → `{"agents": [...], "count": n}`, newest first.
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    auth::require_key(&state, &headers)?;
+pub async fn list(State(state): State<AppState>, _: Mgmt) -> ApiResult<Response> {
     let rows = state.read(db::agents::list).await?;
     let agents: Vec<Value> = rows.iter().map(|a| a.to_json()).collect();
     ok(json!({ "count": agents.len(), "agents": agents }))
@@ -104,11 +108,9 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> ApiResul
 /// `GET /api/v2/agents/{agent_id}` → AgentInfo.
 pub async fn get(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    _: Mgmt,
+    AgentPath(agent_id): AgentPath,
 ) -> ApiResult<Response> {
-    auth::require_key(&state, &headers)?;
-    let agent_id = agent_path(path)?;
     let row = state
         .read(move |conn| db::agents::require(conn, &agent_id))
         .await?;
@@ -118,11 +120,9 @@ pub async fn get(
 /// `DELETE /api/v2/agents/{agent_id}`: removes the agent, its memories and its sessions.
 pub async fn delete(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    _: Mgmt,
+    AgentPath(agent_id): AgentPath,
 ) -> ApiResult<Response> {
-    auth::require_key(&state, &headers)?;
-    let agent_id = agent_path(path)?;
     let id = agent_id.clone();
     let deleted = state
         .write(move |conn| db::agents::delete(conn, &id))
@@ -130,5 +130,6 @@ pub async fn delete(
     if !deleted {
         return Err(ApiError::agent_not_found(&agent_id));
     }
+    state.clear_marker(Some(&agent_id));
     ok(json!({ "message": format!("Agent '{agent_id}' successfully deleted") }))
 }

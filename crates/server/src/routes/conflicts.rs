@@ -6,9 +6,9 @@
 //! already resolved a 409 (0.2.30: generic 500s); entries carry an extra `memory_type`.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use memanto_protocol::CONFLICT_ACTIONS;
 use serde_json::{json, Map, Value};
@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value};
 use super::body::{date_id, int_field, optional_object};
 use super::current_only::session_for;
 use super::{body_bytes, ok};
+use crate::auth::AgentSession;
 use crate::conflicts;
 use crate::db;
 use crate::db::memories::NewMemory;
@@ -30,11 +31,10 @@ use crate::validate::{self, loc, Problems, QueryParams};
 /// date, conflicts: {status: "success", json_path: null, conflict_count}}`.
 pub(super) async fn generate(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let (ctx, agent_id) = session_for(&state, &headers, path).await?;
+    let (ctx, agent_id) = session_for(s)?;
     let date = date_id(optional_object(&body_bytes(body)?)?.get("date"))?;
     // Detection reads a snapshot off the writer (it compares many pairs); a memory deleted
     // before the report is stored is answered with a warning when resolved.
@@ -61,11 +61,10 @@ pub(super) async fn generate(
 /// `[]` when there is no report. 200 `{agent_id, session_id, date, conflicts, count}`.
 pub(super) async fn list(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let (ctx, agent_id) = session_for(&state, &headers, path).await?;
+    let (ctx, agent_id) = session_for(s)?;
     let q = QueryParams::parse(raw.as_deref());
     let date = date_id(q.get("date").map(|d| json!(d)).as_ref())?;
     let (aid, d) = (agent_id.clone(), date.clone());
@@ -166,11 +165,10 @@ fn parse_resolve(obj: &Map<String, Value>) -> ApiResult<Resolve> {
 /// `new_memory_id`, and `warning` / `warning_old` / `warning_new` for a memory already gone.
 pub(super) async fn resolve(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let (ctx, agent_id) = session_for(&state, &headers, path).await?;
+    let (ctx, agent_id) = session_for(s)?;
     let obj = validate::json_object(&body_bytes(body)?)?;
     let req = parse_resolve(&obj)?;
     let date = date_id(obj.get("date"))?;

@@ -1,12 +1,11 @@
 //! Routes only the 0.2.x generation has (API-0.2 §4.3, §5.4–5.5, §6.3–6.4, §7, §8): memory
 //! expiry, the recent/all listings, extraction, daily summaries, conflicts and expiry
 //! policies. Handlers live here and in the sibling modules `extract`, `insights`,
-//! `conflicts` and `policy`; all authenticate with [`auth::require_session`] and the agent scope check.
+//! `conflicts` and `policy`; all authenticate with the [`AgentSession`] extractor (each generation's token rules) and the agent scope check.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,8 +16,8 @@ use super::body::{
     date_field, limit_field, memory_gone, optional_object, status_field, tags_field, types_field,
 };
 use super::params::k_too_large;
-use super::{agent_path, body_bytes, conflicts, extract, insights, memory_path, ok, policy};
-use crate::auth::{self, SessionContext};
+use super::{body_bytes, conflicts, extract, insights, ok, policy};
+use crate::auth::{AgentSession, MemoryPath, SessionContext};
 use crate::db;
 use crate::db::recent::RecentQuery;
 use crate::error::ApiResult;
@@ -56,15 +55,9 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// Authentication and the agent scope check for `/agents/{agent_id}/...` routes.
-pub(super) async fn session_for(
-    state: &AppState,
-    headers: &HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-) -> ApiResult<(SessionContext, String)> {
-    let ctx = auth::require_session(state, headers).await?;
-    let agent_id = agent_path(path)?;
-    ctx.require_agent(&agent_id)?;
-    Ok((ctx, agent_id))
+pub(super) fn session_for(s: AgentSession) -> ApiResult<(SessionContext, String)> {
+    s.check_scope()?;
+    Ok((s.ctx, s.agent_id))
 }
 
 /// An expiry reason: trimmed, 1–64 characters of `[A-Za-z0-9._-]`; `manual` when absent.
@@ -109,13 +102,11 @@ pub(super) fn expiry_reason(obj: &serde_json::Map<String, Value>) -> ApiResult<S
 /// expired_by}`; 404 `{"detail":"Memory '<id>' was not found."}`.
 async fn expire(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
+    s: AgentSession,
+    MemoryPath(memory_id): MemoryPath,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let ctx = auth::require_session(&state, &headers).await?;
-    let (agent_id, memory_id) = memory_path(path)?;
-    ctx.require_agent(&agent_id)?;
+    let (ctx, agent_id) = session_for(s)?;
     let reason = expiry_reason(&optional_object(&body_bytes(body)?)?)?;
     let now = time::fmt(&time::now());
     let (aid, mid, r, at) = (
@@ -145,12 +136,10 @@ async fn expire(
 /// memory_id, status:"active"}`; 404 as expire.
 async fn restore(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
+    s: AgentSession,
+    MemoryPath(memory_id): MemoryPath,
 ) -> ApiResult<Response> {
-    let ctx = auth::require_session(&state, &headers).await?;
-    let (agent_id, memory_id) = memory_path(path)?;
-    ctx.require_agent(&agent_id)?;
+    let (ctx, agent_id) = session_for(s)?;
     let now = time::fmt(&time::now());
     let (aid, mid) = (agent_id.clone(), memory_id.clone());
     let found = state
@@ -184,12 +173,11 @@ struct RecentBody<'a> {
 /// 5000). The body is required (`{}` is fine): a missing one is a 422, as on 0.2.30.
 async fn listing(
     state: AppState,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     body: Result<Bytes, BytesRejection>,
     capped: bool,
 ) -> ApiResult<Response> {
-    let (ctx, agent_id) = session_for(&state, &headers, path).await?;
+    let (ctx, agent_id) = session_for(s)?;
     let obj = validate::json_object(&body_bytes(body)?)?;
     let mut p = Problems::new();
     let default = if capped {
@@ -231,19 +219,17 @@ async fn listing(
 /// created_before?}`: newest `created_at` first.
 async fn recent(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    listing(state, headers, path, body, true).await
+    listing(state, s, body, true).await
 }
 
 /// `POST …/recall/all`: as recent, without the limit cap.
 async fn all(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    listing(state, headers, path, body, false).await
+    listing(state, s, body, false).await
 }

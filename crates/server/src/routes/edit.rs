@@ -1,16 +1,15 @@
 //! `PATCH` and `DELETE /api/v2/agents/{agent_id}/memories/{memory_id}` (0.2.10 style).
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::fields::guard_content;
 use super::fields::{body_type, check_content, check_provenance, check_title, check_type};
-use super::{body_bytes, memory_path, ok};
-use crate::auth;
+use super::{body_bytes, ok};
+use crate::auth::{AgentSession, MemoryPath};
 use crate::db;
 use crate::db::memories::MemoryPatch;
 use crate::error::ApiResult;
@@ -106,13 +105,12 @@ fn parse_patch(obj: &Map<String, Value>) -> ApiResult<(MemoryPatch, Vec<&'static
 /// `type`, `confidence`, `tags` (list), `source`, `provenance`; keeps the id.
 pub async fn update(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
+    s: AgentSession,
+    MemoryPath(memory_id): MemoryPath,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let ctx = auth::require_session(&state, &headers).await?;
-    let (agent_id, memory_id) = memory_path(path)?;
-    ctx.require_agent(&agent_id)?;
+    s.check_scope()?;
+    let AgentSession { ctx, agent_id } = s;
     let body = body_bytes(body)?;
     let obj = validate::json_object(&body)?;
     let (patch, updated) = parse_patch(&obj)?;
@@ -136,12 +134,11 @@ pub async fn update(
 /// (`superseded_by`, `supersedes`, `contradicting_memory_id`) keep the reference.
 pub async fn delete(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
+    s: AgentSession,
+    MemoryPath(memory_id): MemoryPath,
 ) -> ApiResult<Response> {
-    let ctx = auth::require_session(&state, &headers).await?;
-    let (agent_id, memory_id) = memory_path(path)?;
-    ctx.require_agent(&agent_id)?;
+    s.check_scope()?;
+    let AgentSession { ctx: _, agent_id } = s;
     let (aid, mid) = (agent_id.clone(), memory_id.clone());
     state
         .write(move |conn| db::memories::delete(conn, &aid, &mid))

@@ -6,9 +6,8 @@
 //! (0.2.30 answers a 500); stored `results` say `status: "stored"` (no backend queue here).
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
 use axum::response::Response;
 use memanto_protocol::limits::{
     MAX_CONTENT_CHARS, MAX_EXTRACT_MEMORIES, MAX_EXTRACT_MESSAGES, MAX_ROLE_CHARS,
@@ -18,6 +17,7 @@ use serde_json::{json, Map, Value};
 use super::body::{bool_field, int_field};
 use super::current_only::session_for;
 use super::{body_bytes, ok};
+use crate::auth::AgentSession;
 use crate::db;
 use crate::db::memories::NewMemory;
 use crate::error::ApiResult;
@@ -128,11 +128,10 @@ fn candidate_json(c: &Candidate) -> Value {
 /// successful, failed, results: [{id, status, action, reason, type}]}`.
 pub(super) async fn extract(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let (ctx, agent_id) = session_for(&state, &headers, path).await?;
+    let (ctx, agent_id) = session_for(s)?;
     let Request {
         messages,
         dry_run,

@@ -8,15 +8,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
 use axum::response::Response;
 use serde_json::json;
 
 use super::body::{date_id, optional_object};
 use super::current_only::session_for;
 use super::{body_bytes, ok};
+use crate::auth::AgentSession;
 use crate::db;
 use crate::db::daily::DayItem;
 use crate::error::ApiResult;
@@ -51,11 +51,10 @@ fn summary_text(agent_id: &str, date: &str, items: &[DayItem], sessions: usize) 
 /// `{output_path: null, total_memories, per_type_counts}`.
 pub(super) async fn daily_summary(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let (ctx, agent_id) = session_for(&state, &headers, path).await?;
+    let (ctx, agent_id) = session_for(s)?;
     let obj = optional_object(&body_bytes(body)?)?;
     let date = date_id(obj.get("date"))?;
     let (aid, d) = (agent_id.clone(), date.clone());

@@ -1,15 +1,14 @@
 //! `remember` and `batch-remember`.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::fields::{body_fields, body_type, check, check_content, guard_content, Fields};
-use super::{agent_path, body_bytes, ok};
-use crate::auth;
+use super::{body_bytes, ok};
+use crate::auth::AgentSession;
 use crate::db;
 use crate::db::memories::NewMemory;
 use crate::error::{ApiError, ApiResult};
@@ -22,14 +21,12 @@ use crate::validate::{self, loc, loc_with, Problems, QueryParams};
 /// query parameters (or, 0.2.x style, in the body; query parameters win).
 pub async fn remember(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     RawQuery(raw): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let ctx = auth::require_session(&state, &headers).await?;
-    let agent_id = agent_path(path)?;
-    ctx.require_agent(&agent_id)?;
+    s.check_scope()?;
+    let AgentSession { ctx, agent_id } = s;
     let body = body_bytes(body)?;
     let q = QueryParams::parse(raw.as_deref());
     let obj = validate::json_object(&body)?;
@@ -179,13 +176,11 @@ fn parse_batch(body: &Bytes) -> ApiResult<Vec<NewMemory>> {
 /// `POST /api/v2/agents/{agent_id}/batch-remember`: 1..100 memories, all or nothing.
 pub async fn batch_remember(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let ctx = auth::require_session(&state, &headers).await?;
-    let agent_id = agent_path(path)?;
-    ctx.require_agent(&agent_id)?;
+    s.check_scope()?;
+    let AgentSession { ctx, agent_id } = s;
     let body = body_bytes(body)?;
     let items = parse_batch(&body)?;
     let created_at = time::fmt(&time::now());

@@ -7,7 +7,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use memanto_protocol::policy::Policy;
 use serde_json::{json, Map, Value};
@@ -16,7 +16,7 @@ use super::body::{bool_field, optional_object};
 use super::current_only::session_for;
 use super::policy_parse::parse_policy;
 use super::{body_bytes, ok};
-use crate::auth;
+use crate::auth::AgentSession;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::expiry::{self, parse_duration, preset as find_preset, PRESET_NAMES};
@@ -37,12 +37,8 @@ async fn store_policy(state: &AppState, agent_id: &str, policy: Policy) -> ApiRe
 }
 
 /// `GET …/policy`: `{agent_id, policy, is_empty}` (the default empty policy when none is set).
-pub(super) async fn get(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-) -> ApiResult<Response> {
-    let (_, agent_id) = session_for(&state, &headers, path).await?;
+pub(super) async fn get(State(state): State<AppState>, s: AgentSession) -> ApiResult<Response> {
+    let (_, agent_id) = session_for(s)?;
     let policy = stored_policy(&state, &agent_id).await?.unwrap_or_default();
     ok(json!({"agent_id": agent_id, "is_empty": policy.is_empty(), "policy": policy}))
 }
@@ -51,11 +47,10 @@ pub(super) async fn get(
 /// path: null}`.
 pub(super) async fn put(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let (_, agent_id) = session_for(&state, &headers, path).await?;
+    let (_, agent_id) = session_for(s)?;
     let policy = parse_policy(&validate::json_object(&body_bytes(body)?)?)?;
     let policy = store_policy(&state, &agent_id, policy).await?;
     ok(json!({"agent_id": agent_id, "policy": policy, "path": null}))
@@ -63,12 +58,8 @@ pub(super) async fn put(
 
 /// `GET …/policy/presets`: `{presets: [{name, description, retention, rule_count,
 /// purge_expired_after}]}`.
-pub(super) async fn presets(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-) -> ApiResult<Response> {
-    session_for(&state, &headers, path).await?;
+pub(super) async fn presets(s: AgentSession) -> ApiResult<Response> {
+    session_for(s)?;
     let list: Vec<Value> = ["conservative", "balanced", "aggressive"]
         .into_iter()
         .filter_map(|name| {
@@ -88,13 +79,18 @@ pub(super) async fn presets(
 
 /// `GET …/policy/presets/{name}`: `{name, description, policy}`; 404 for an unknown name.
 pub(super) async fn preset(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    s: AgentSession,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> ApiResult<Response> {
-    let ctx = auth::require_session(&state, &headers).await?;
-    let (agent_id, name) = super::memory_path(path)?;
-    ctx.require_agent(&agent_id)?;
+    let name = path.map(|Path((_, name))| name).map_err(|e| {
+        ApiError::validation(json!({
+            "type": "string_type",
+            "loc": ["path", "name"],
+            "msg": format!("Invalid path parameter: {e}"),
+            "input": null,
+        }))
+    })?;
+    session_for(s)?;
     let (description, policy) = find_preset(&name)
         .ok_or_else(|| ApiError::detail(StatusCode::NOT_FOUND, expiry::unknown_preset(&name)))?;
     ok(json!({"name": name, "description": description, "policy": policy}))
@@ -104,11 +100,10 @@ pub(super) async fn preset(
 /// `{agent_id, preset, policy}`; 400 for an unknown name.
 pub(super) async fn set_preset(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let (_, agent_id) = session_for(&state, &headers, path).await?;
+    let (_, agent_id) = session_for(s)?;
     let obj = validate::json_object(&body_bytes(body)?)?;
     let mut p = Problems::new();
     let name = validate::req_str(&obj, "name", &loc(&["body"]), &mut p);
@@ -135,11 +130,10 @@ fn dry_run(body: Result<Bytes, BytesRejection>) -> ApiResult<bool> {
 /// stamped (0 on a dry run).
 pub(super) async fn apply(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let (_, agent_id) = session_for(&state, &headers, path).await?;
+    let (_, agent_id) = session_for(s)?;
     let dry = dry_run(body)?;
     let aid = agent_id.clone();
     let out = state
@@ -187,11 +181,10 @@ pub(super) async fn apply(
 /// `expired_at <= now - purge_expired_after` (disabled while that is `never`).
 pub(super) async fn purge(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let (_, agent_id) = session_for(&state, &headers, path).await?;
+    let (_, agent_id) = session_for(s)?;
     let dry = dry_run(body)?;
     let aid = agent_id.clone();
     let out = state

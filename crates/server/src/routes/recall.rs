@@ -1,19 +1,18 @@
 //! `recall` (ranked full-text search) and `answer` (extractive, no language model).
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use serde_json::json;
 
+use super::body_bytes;
 use super::params::{
     date_param, guard, limit_param, status_param, text_param, type_and_tag_filters, unit_param,
 };
-use super::{agent_path, body_bytes};
-use crate::auth;
+use crate::auth::AgentSession;
 use crate::db::query::{SearchQuery, SearchResult};
 use crate::error::ApiResult;
 use crate::model::{self, MemoryItem, MemoryRow};
@@ -45,13 +44,11 @@ pub(super) async fn run_search(
 /// 0.2.x) filters on expiry.
 pub async fn recall(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let ctx = auth::require_session(&state, &headers).await?;
-    let agent_id = agent_path(path)?;
-    ctx.require_agent(&agent_id)?;
+    s.check_scope()?;
+    let AgentSession { ctx, agent_id } = s;
     let q = QueryParams::parse(raw.as_deref());
     let mut p = Problems::new();
     let text = text_param(&q, "query", &mut p);
@@ -112,7 +109,7 @@ struct AnswerBody<'a> {
 }
 
 /// The best memory's content, plus up to two more that score nearly as well (>= 80%).
-fn extract_answer(rows: &[MemoryRow]) -> String {
+pub(super) fn extract_answer(rows: &[MemoryRow]) -> String {
     let Some(best) = rows.first().and_then(|r| r.score) else {
         return NOTHING_FOUND.to_owned();
     };
@@ -127,14 +124,12 @@ fn extract_answer(rows: &[MemoryRow]) -> String {
 /// `POST /api/v2/agents/{agent_id}/answer` with `{"question"}`; options as query parameters.
 pub async fn answer(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     RawQuery(raw): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let ctx = auth::require_session(&state, &headers).await?;
-    let agent_id = agent_path(path)?;
-    ctx.require_agent(&agent_id)?;
+    s.check_scope()?;
+    let AgentSession { ctx, agent_id } = s;
     let body = body_bytes(body)?;
     let obj = validate::json_object(&body)?;
     let q = QueryParams::parse(raw.as_deref());

@@ -1,16 +1,16 @@
 //! Activate / deactivate, `session/current`, `session/extend`, `sessions`.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::TimeDelta;
 use serde_json::{json, Value};
 
-use super::{agent_path, body_bytes, ok};
-use crate::auth::{self, SESSION_HEADER};
+use super::{body_bytes, ok};
+use crate::auth::{AgentPath, Mgmt, SessionAuth, SESSION_HEADER};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{self, SessionRow};
@@ -55,12 +55,10 @@ fn parse_duration(body: &Bytes) -> ApiResult<Option<f64>> {
 /// `POST /api/v2/agents/{agent_id}/activate` → a new active Session with its token.
 pub async fn activate(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    _: Mgmt,
+    AgentPath(agent_id): AgentPath,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    auth::require_key(&state, &headers)?;
-    let agent_id = agent_path(path)?;
     let body = body_bytes(body)?;
     let duration = match parse_duration(&body)? {
         Some(h) => time::hours(h).ok_or_else(|| ApiError::internal("unrepresentable duration"))?,
@@ -90,6 +88,8 @@ pub async fn activate(
     let token = state
         .tokens()
         .issue(&row.agent_id, &row.session_id, &started, &expires)?;
+    // Both mode also serves 0.2's `GET /status`, which reports the newest session.
+    state.set_marker(&row.session_id, &row.agent_id);
     ok(row.to_session_json(Some(&token), &started))
 }
 
@@ -97,11 +97,9 @@ pub async fn activate(
 /// (revoking their tokens) and summarises the most recent one.
 pub async fn deactivate(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    _: Mgmt,
+    AgentPath(agent_id): AgentPath,
 ) -> ApiResult<Response> {
-    auth::require_key(&state, &headers)?;
-    let agent_id = agent_path(path)?;
     let now = time::now();
     let (session, memories) = state
         .write(move |conn| {
@@ -122,6 +120,7 @@ pub async fn deactivate(
             Ok((session, memories))
         })
         .await?;
+    state.clear_marker(Some(&session.agent_id));
     let ended = session
         .ended_at
         .as_deref()
@@ -140,8 +139,10 @@ pub async fn deactivate(
 }
 
 /// `GET /api/v2/session/current` → info about the token's own session.
-pub async fn current(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    let ctx = auth::require_session(&state, &headers).await?;
+pub async fn current(
+    State(_state): State<AppState>,
+    SessionAuth(ctx): SessionAuth,
+) -> ApiResult<Response> {
     let now = time::now();
     let s = &ctx.session;
     let remaining = (s.expires() - now).num_seconds().max(0);
@@ -161,10 +162,9 @@ pub async fn current(State(state): State<AppState>, headers: HeaderMap) -> ApiRe
 /// `max(expiry, now) + N h` and issues a new token for it (also in `X-Session-Token`).
 pub async fn extend(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SessionAuth(ctx): SessionAuth,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let ctx = auth::require_session(&state, &headers).await?;
     let query = QueryParams::parse(raw.as_deref());
     let mut p = Problems::new();
     let hours = query.int("additional_hours", &mut p);
@@ -220,8 +220,7 @@ pub async fn extend(
 }
 
 /// `GET /api/v2/sessions` → every session, newest first, without tokens.
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    auth::require_key(&state, &headers)?;
+pub async fn list(State(state): State<AppState>, _: Mgmt) -> ApiResult<Response> {
     let rows = state.read(db::sessions::list).await?;
     let now = time::now();
     let sessions: Vec<Value> = rows.iter().map(|s| s.to_session_json(None, &now)).collect();

@@ -1,17 +1,15 @@
 //! Temporal recall: `recall/as-of`, `recall/changed-since` and `recall/current`.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use serde_json::{json, Value};
 
+use super::ok;
 use super::params::{
     guard, limit_param, required_date, status_param, text_param, type_and_tag_filters, unit_param,
 };
 use super::recall::run_search;
-use super::{agent_path, ok};
-use crate::auth::{self, SessionContext};
+use crate::auth::{AgentSession, SessionContext};
 use crate::db::query::{SearchQuery, StatusFilter};
 use crate::error::ApiResult;
 use crate::model::MemoryRow;
@@ -23,17 +21,10 @@ const AS_OF_NOTE: &str = "Showing memories valid at the specified point in time"
 const CHANGED_NOTE: &str = "Showing memories created or updated since the specified date";
 const CURRENT_NOTE: &str = "Excludes superseded, expired, and deleted memories";
 
-/// Authentication, agent scope and the parsed query string.
-async fn start(
-    state: &AppState,
-    headers: &HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    raw: Option<String>,
-) -> ApiResult<(SessionContext, String, QueryParams)> {
-    let ctx = auth::require_session(state, headers).await?;
-    let agent_id = agent_path(path)?;
-    ctx.require_agent(&agent_id)?;
-    Ok((ctx, agent_id, QueryParams::parse(raw.as_deref())))
+/// The agent scope check, then the parsed query string.
+fn start(s: AgentSession, raw: Option<String>) -> ApiResult<(SessionContext, String, QueryParams)> {
+    s.check_scope()?;
+    Ok((s.ctx, s.agent_id, QueryParams::parse(raw.as_deref())))
 }
 
 /// `GET /api/v2/agents/{agent_id}/recall/as-of?query=&as_of=`: the memories that existed at
@@ -41,11 +32,10 @@ async fn start(
 /// of that day (23:59:59.999999 UTC), as in the 0.2.x servers.
 pub async fn as_of(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let (ctx, agent_id, q) = start(&state, &headers, path, raw).await?;
+    let (ctx, agent_id, q) = start(s, raw)?;
     let mut p = Problems::new();
     let text = text_param(&q, "query", &mut p);
     let (as_of_input, valid_at) = required_date(&q, "as_of", DateBound::EndOfDay, &mut p);
@@ -83,11 +73,10 @@ pub async fn as_of(
 /// `status` (`all` | `active` | `expired`, 0.2.x) filters on expiry.
 pub async fn changed_since(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let (ctx, agent_id, q) = start(&state, &headers, path, raw).await?;
+    let (ctx, agent_id, q) = start(s, raw)?;
     let mut p = Problems::new();
     let (since_input, since) = required_date(&q, "since", DateBound::StartOfDay, &mut p);
     let limit = limit_param(&q, 10, &mut p);
@@ -137,11 +126,10 @@ pub async fn changed_since(
 /// first; ties keep the relevance order); contradicted ones carry `_warning`.
 pub async fn current(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let (ctx, agent_id, q) = start(&state, &headers, path, raw).await?;
+    let (ctx, agent_id, q) = start(s, raw)?;
     let mut p = Problems::new();
     let text = text_param(&q, "query", &mut p);
     let limit = limit_param(&q, 10, &mut p);

@@ -1,15 +1,14 @@
 //! `validate`, `supersede` and `contradict`: the trust fields of a memory, persisted.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use serde_json::json;
 
 use super::fields::{body_fields, check, guard_content};
-use super::{body_bytes, memory_path, ok};
-use crate::auth::{self, SessionContext};
+use super::{body_bytes, ok};
+use crate::auth::{AgentSession, MemoryPath, SessionContext};
 use crate::db;
 use crate::db::trust::Replacement;
 use crate::error::{ApiError, ApiResult};
@@ -17,25 +16,19 @@ use crate::state::AppState;
 use crate::time;
 use crate::validate::{self, loc, Problems, QueryParams};
 
-/// Authentication and agent scope; returns `(context, agent_id, memory_id)`.
-async fn start(
-    state: &AppState,
-    headers: &HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
-) -> ApiResult<(SessionContext, String, String)> {
-    let ctx = auth::require_session(state, headers).await?;
-    let (agent_id, memory_id) = memory_path(path)?;
-    ctx.require_agent(&agent_id)?;
-    Ok((ctx, agent_id, memory_id))
+/// The agent scope check; returns `(context, agent_id)`.
+fn start(s: AgentSession) -> ApiResult<(SessionContext, String)> {
+    s.check_scope()?;
+    Ok((s.ctx, s.agent_id))
 }
 
 /// `POST /api/v2/agents/{agent_id}/validate/{memory_id}`
 pub async fn validate(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
+    s: AgentSession,
+    MemoryPath(memory_id): MemoryPath,
 ) -> ApiResult<Response> {
-    let (ctx, agent_id, memory_id) = start(&state, &headers, path).await?;
+    let (ctx, agent_id) = start(s)?;
     let now = time::fmt(&time::now());
     let (aid, mid, at) = (agent_id.clone(), memory_id.clone(), now.clone());
     let count = state
@@ -99,12 +92,13 @@ fn new_from_body(body: &Bytes, session_id: &str) -> ApiResult<Replacement> {
 /// creates the replacement in the same transaction.
 pub async fn supersede(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
+    s: AgentSession,
+    MemoryPath(memory_id): MemoryPath,
     RawQuery(raw): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let (ctx, agent_id, old_id) = start(&state, &headers, path).await?;
+    let (ctx, agent_id) = start(s)?;
+    let old_id = memory_id;
     let body = body_bytes(body)?;
     let q = QueryParams::parse(raw.as_deref());
     let session_id = ctx.session.session_id.clone();
@@ -129,11 +123,11 @@ pub async fn supersede(
 /// `{reason?, contradicting_memory_id?}`.
 pub async fn contradict(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
+    s: AgentSession,
+    MemoryPath(memory_id): MemoryPath,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let (ctx, agent_id, memory_id) = start(&state, &headers, path).await?;
+    let (ctx, agent_id) = start(s)?;
     let body = body_bytes(body)?;
     let (mut reason, mut other) = (None, None);
     if !body.iter().all(u8::is_ascii_whitespace) {

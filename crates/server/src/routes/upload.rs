@@ -2,14 +2,13 @@
 //! `artifact` memories, one per chunk, stored in one transaction.
 
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{agent_path, ok};
-use crate::auth;
+use super::ok;
+use crate::auth::AgentSession;
 use crate::chunk::{self, Kind};
 use crate::db;
 use crate::db::memories::NewMemory;
@@ -174,13 +173,11 @@ fn memories(name: &str, kind: Kind, data: &[u8]) -> ApiResult<Vec<NewMemory>> {
 /// Checks: key, token, agent scope, then the file's extension, size and text.
 pub async fn upload_file(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    s: AgentSession,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Response> {
-    let ctx = auth::require_session(&state, &headers).await?;
-    let agent_id = agent_path(path)?;
-    ctx.require_agent(&agent_id)?;
+    s.check_scope()?;
+    let AgentSession { ctx, agent_id } = s;
     let multipart = multipart.map_err(|_| file_problem("missing", "Field required"))?;
     let (name, kind, data) = read_file(multipart).await?;
     let file_size = data.len();

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use memanto_server::{router, AppState, ServerConfig};
+use memanto_server::{router, ApiMode, AppState, ServerConfig};
 use serde_json::{json, Value};
 use std::time::Duration;
 use tower::ServiceExt;
@@ -25,6 +25,13 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// The renewed token of a 0.2 response, if any.
+    pub fn renewed(&self) -> Option<String> {
+        self.headers
+            .get("x-session-token")
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+
     /// `detail.error` of a family-B error.
     pub fn error(&self) -> &str {
         self.body["detail"]["error"].as_str().unwrap_or("")
@@ -40,10 +47,35 @@ impl App {
     }
 
     pub fn with_duration(session_duration: Duration) -> App {
-        let config = ServerConfig {
-            api_keys: vec![KEY.to_owned()],
+        Self::with_config(ServerConfig {
             session_duration,
             ..ServerConfig::default()
+        })
+    }
+
+    /// A strict 0.2.30 server (1 h sessions).
+    pub fn current() -> App {
+        Self::with_config(ServerConfig {
+            api_version: ApiMode::Current,
+            session_duration: Duration::from_secs(3600),
+            ..ServerConfig::default()
+        })
+    }
+
+    /// A strict 0.0.8 server (1 h sessions).
+    pub fn legacy() -> App {
+        Self::with_config(ServerConfig {
+            api_version: ApiMode::Legacy,
+            session_duration: Duration::from_secs(3600),
+            ..ServerConfig::default()
+        })
+    }
+
+    /// A server for `config`, with [`KEY`] as its only key.
+    pub fn with_config(config: ServerConfig) -> App {
+        let config = ServerConfig {
+            api_keys: vec![KEY.to_owned()],
+            ..config
         };
         let state = AppState::open(&config).expect("open state");
         App {
@@ -194,6 +226,10 @@ impl Call<'_> {
     }
     pub fn key(self) -> Self {
         self.header("authorization", &format!("Bearer {KEY}"))
+    }
+    /// The 0.2 management credential header.
+    pub fn api_key(self) -> Self {
+        self.header("x-api-key", KEY)
     }
     pub fn token(self, token: &str) -> Self {
         self.header("x-session-token", token)
