@@ -70,14 +70,21 @@ def evidence_ids(qa: dict[str, Any]) -> set[str]:
     return ids
 
 
-def connect(stack: ExitStack) -> Client:
+def connect(stack: ExitStack, api_version: str | None) -> Client:
     if os.environ.get("MEMANTO_BASE_URL"):
-        client = Client()  # MEMANTO_BASE_URL and MOORCHEH_API_KEY from the environment
+        # MEMANTO_BASE_URL and MOORCHEH_API_KEY from the environment; the generation is found
+        # from GET / unless --api-version pins it.
+        client = Client(api_version=api_version)
         print(f"Server: {client.base_url} (from MEMANTO_BASE_URL)")
-        return client
-    server = stack.enter_context(LocalServer())
-    print(f"Server: embedded LocalServer at {server.url} (temporary SQLite file)")
-    return Client(api_key=server.api_key, base_url=server.url)
+    else:
+        # --api-version 0.0 / 0.2: a LocalServer that imitates that generation strictly.
+        server = stack.enter_context(LocalServer(api_version=api_version))
+        kind = f"imitating Memanto {api_version}.x strictly" if api_version else "serving both API generations"
+        print(f"Server: embedded LocalServer at {server.url} ({kind}; temporary SQLite file)")
+        client = Client(api_key=server.api_key, base_url=server.url)
+    info = client.detect_server()
+    print(f"Speaking API generation {info.generation} (server version {info.version or 'pinned'})")
+    return client
 
 
 def ingest(session: Session, memories: list[dict[str, Any]], batch_size: int) -> float:
@@ -147,6 +154,9 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=100, help="memories per batch-remember (1..100)")
     parser.add_argument("--top-k", type=int, default=5, help="memories recalled per question")
     parser.add_argument("--keep-agent", action="store_true", help="do not delete the agent at the end")
+    parser.add_argument("--api-version", choices=["0.0", "0.2"], default=None,
+                        help="server generation: the embedded LocalServer imitates it strictly "
+                             "(default: a LocalServer serving both; with MEMANTO_BASE_URL: found from GET /)")
     args = parser.parse_args()
 
     total_start = time.perf_counter()
@@ -158,7 +168,7 @@ def main() -> int:
           f"and {conv.get('speaker_b')}: {len(memories)} turns, {len(questions)} questions with evidence")
 
     with ExitStack() as stack:
-        client = connect(stack)
+        client = connect(stack, args.api_version)
         agent_id = f"locomo-{sample.get('sample_id', 'conv')}-{uuid.uuid4().hex[:8]}"
         agent = client.agents.create(agent_id, pattern="project", description="LoCoMo quickstart")
         print(f"Created agent {agent.agent_id}")

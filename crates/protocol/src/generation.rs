@@ -32,7 +32,11 @@ impl Generation {
         match pin.trim().to_ascii_lowercase().as_str() {
             "legacy" => Some(Generation::Legacy),
             "current" => Some(Generation::Current),
-            other => Generation::of_version(other),
+            // A pin is numeric: "0.0", "0.2" or a full version such as "0.2.30".
+            other if other.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) => {
+                Generation::of_version(other)
+            }
+            _ => None,
         }
     }
 
@@ -83,6 +87,8 @@ mod tests {
         assert_eq!(Generation::parse_pin("0.2"), Some(Generation::Current));
         assert_eq!(Generation::parse_pin("0.0"), Some(Generation::Legacy));
         assert_eq!(Generation::parse_pin("auto"), None);
+        assert_eq!(Generation::parse_pin("0.9x"), None);
+        assert_eq!(Generation::parse_pin("0.2.30"), Some(Generation::Current));
         assert!(has_management_gate("0.2.30"));
         assert!(!has_management_gate("0.2.0"));
         assert!(!has_management_gate("0.0.8"));
