@@ -217,6 +217,21 @@ async fn a_second_activate_revokes_the_first_token() {
     let (first, s1) = app.activate("bot").await;
     let (second, s2) = app.activate("bot").await;
     assert_ne!(s1["session_id"], s2["session_id"]);
+    // Exactly the five string claims of 0.2.30: no iat/exp.
+    let c = claims(&first);
+    let mut names: Vec<&str> = c.as_object().unwrap().keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "agent_id",
+            "expires_at",
+            "namespace",
+            "session_id",
+            "started_at"
+        ]
+    );
+    assert!(c["expires_at"].as_str().unwrap().ends_with('Z'));
     let r = app
         .post_as("bot", &first, "recall", Some(json!({"query": "x"})))
         .await;

@@ -72,6 +72,23 @@ async fn agent_and_session_objects() {
         ]
     );
     assert_eq!(s["status"], "active");
+    let r = app.post("/api/v2/agents/bot/activate").send().await;
+    let cookie = r.headers["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("memanto_session_token=ey"), "{cookie}");
+    assert!(
+        cookie.ends_with("; HttpOnly; Path=/; SameSite=strict"),
+        "{cookie}"
+    );
+    let r = app.post("/api/v2/agents/bot/deactivate").send().await;
+    let cookie = r.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.starts_with("memanto_session_token=\"\"; expires="),
+        "{cookie}"
+    );
+    assert!(
+        cookie.ends_with("; Max-Age=0; Path=/; SameSite=lax"),
+        "{cookie}"
+    );
     assert_eq!(s["pattern"], "support");
     assert!(s["expires_at"].as_str().unwrap().ends_with('Z'));
     let r = app
