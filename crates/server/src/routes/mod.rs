@@ -1,7 +1,7 @@
 //! The HTTP surface: router, service routes, fallbacks and shared extractor helpers.
 
 pub(crate) mod agents;
-mod current;
+pub(crate) mod current;
 mod current_only;
 mod edit;
 mod fields;
