@@ -2,6 +2,7 @@
 //! self-renewing tokens, every request body in JSON, and the 0.2 response shapes.
 
 mod agents;
+mod dates;
 pub(crate) mod fields;
 pub(crate) mod item;
 pub(super) mod json_first;
