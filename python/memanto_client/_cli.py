@@ -29,8 +29,8 @@ def _serve(args: argparse.Namespace) -> int:
         source = f"${args.api_key_env}" if api_key else f"stored in {db_path} (memanto-local show-key --db {db_path})"
         print(f"Memanto LocalServer listening on {url}", flush=True)
         print(f"  database: {db_path}", flush=True)
-        print(f"  imitates: {_GENERATIONS[args.api_version]}", flush=True)
         print(f"  API key:  {source}", flush=True)
+        print(f"  imitates: {_GENERATIONS[args.api_version]}", flush=True)
         print("  Ctrl-C to stop.", flush=True)
 
     try:
