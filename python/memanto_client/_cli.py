@@ -63,8 +63,8 @@ def _serve(args: argparse.Namespace) -> int:
             source = f"stored in {db_path}{_mode_note(db_path)}; memanto-local show-key --db {db_path}"
         print(f"Memanto LocalServer listening on {url}", flush=True)
         print(f"  database: {db_path}", flush=True)
-        print(f"  imitates: {_GENERATIONS[args.api_version]}", flush=True)
         print(f"  API key:  {source}", flush=True)
+        print(f"  imitates: {_GENERATIONS[args.api_version]}", flush=True)
         print("  Ctrl-C (or SIGTERM) to stop.", flush=True)
 
     _install_stop_signals()

@@ -71,7 +71,39 @@ impl TokenKeys {
         started_at: &DateTime<Utc>,
         expires_at: &DateTime<Utc>,
     ) -> ApiResult<String> {
+        self.sign(self.claims(agent_id, session_id, started_at, expires_at))
+    }
+
+    /// As [`issue`](Self::issue), with exactly the five string claims of 0.2.30 (no
+    /// `iat`/`exp`, API-0.2 §10.1).
+    pub fn issue_current(
+        &self,
+        agent_id: &str,
+        session_id: &str,
+        started_at: &DateTime<Utc>,
+        expires_at: &DateTime<Utc>,
+    ) -> ApiResult<String> {
         let claims = Claims {
+            iat: None,
+            exp: None,
+            ..self.claims(agent_id, session_id, started_at, expires_at)
+        };
+        self.sign(claims)
+    }
+
+    fn sign(&self, claims: Claims) -> ApiResult<String> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::internal(format!("signing session token: {e}")))
+    }
+
+    fn claims(
+        &self,
+        agent_id: &str,
+        session_id: &str,
+        started_at: &DateTime<Utc>,
+        expires_at: &DateTime<Utc>,
+    ) -> Claims {
+        Claims {
             agent_id: agent_id.to_owned(),
             namespace: crate::model::namespace(agent_id),
             session_id: session_id.to_owned(),
@@ -79,9 +111,7 @@ impl TokenKeys {
             expires_at: time::fmt(expires_at),
             iat: Some(Utc::now().timestamp()),
             exp: Some(expires_at.timestamp()),
-        };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| ApiError::internal(format!("signing session token: {e}")))
+        }
     }
 
     /// Verifies the signature and claim shapes (not the expiry, not the stored session).

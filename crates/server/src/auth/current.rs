@@ -189,7 +189,7 @@ pub fn create_session(
     };
     let token = state
         .tokens()
-        .issue(&row.agent_id, &row.session_id, &now, &expires)?;
+        .issue_current(&row.agent_id, &row.session_id, &now, &expires)?;
     Ok((row, token))
 }
 

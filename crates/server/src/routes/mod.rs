@@ -3,7 +3,7 @@
 pub(crate) mod agents;
 mod body;
 mod conflicts;
-mod current;
+pub(crate) mod current;
 pub(crate) mod current_only;
 mod edit;
 mod extract;

@@ -285,3 +285,70 @@ impl Call<'_> {
         }
     }
 }
+
+/// The sorted keys of a JSON object.
+pub fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    k.sort_unstable();
+    k
+}
+
+/// The 19 keys of a 0.2 memory item (API-0.2 §9.1), sorted.
+pub const ITEM_KEYS: [&str; 19] = [
+    "actor_id",
+    "agent_id",
+    "change_type",
+    "confidence",
+    "content",
+    "created_at",
+    "expired_at",
+    "expired_by",
+    "id",
+    "provenance",
+    "score",
+    "source",
+    "source_ref",
+    "status",
+    "tags",
+    "text",
+    "title",
+    "type",
+    "updated_at",
+];
+
+/// A Current-mode server (1 h sessions) with `f` applied to its config.
+pub fn current_with(f: impl FnOnce(&mut ServerConfig)) -> App {
+    let mut config = ServerConfig {
+        api_version: ApiMode::Current,
+        session_duration: Duration::from_secs(3600),
+        ..ServerConfig::default()
+    };
+    f(&mut config);
+    App::with_config(config)
+}
+
+/// The claims of a JWT (no verification).
+pub fn claims(token: &str) -> Value {
+    use std::io::Read;
+    let part = token.split('.').nth(1).unwrap();
+    let mut padded = part.replace('-', "+").replace('_', "/");
+    while !padded.len().is_multiple_of(4) {
+        padded.push('=');
+    }
+    // Minimal base64 decoder, to avoid a dependency.
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in padded.bytes().filter(|c| *c != b'=') {
+        bits = (bits << 6) | alphabet.iter().position(|a| *a == c).unwrap() as u32;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    let mut s = String::new();
+    out.as_slice().read_to_string(&mut s).unwrap();
+    serde_json::from_str(&s).unwrap()
+}

@@ -2,8 +2,9 @@
 //! self-renewing tokens, every request body in JSON, and the 0.2 response shapes.
 
 mod agents;
-mod fields;
-mod item;
+mod dates;
+pub(crate) mod fields;
+pub(crate) mod item;
 pub(super) mod json_first;
 mod memories;
 mod recall;

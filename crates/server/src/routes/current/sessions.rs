@@ -1,7 +1,8 @@
 //! 0.2 sessions: activate (one session per agent), deactivate (no token), `GET /status` (the
 //! server-wide marker of the most recently created session).
 
-use axum::http::StatusCode;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
@@ -46,7 +47,11 @@ pub async fn activate(
         })
         .await?;
     state.set_marker(&row.session_id, &row.agent_id);
-    ok(row.to_session_json(Some(&token), &now))
+    let cookie = format!(
+        "{}={token}; HttpOnly; Path=/; SameSite=strict",
+        memanto_protocol::SESSION_COOKIE
+    );
+    with_cookie(ok(row.to_session_json(Some(&token), &now))?, &cookie)
 }
 
 /// `POST /agents/{agent_id}/deactivate`: terminates the agent's stored session (idempotent:
@@ -73,8 +78,13 @@ pub async fn deactivate(
         })
         .await?;
     state.clear_marker(Some(&agent_id));
+    let cookie = format!(
+        "{}=\"\"; expires={}; Max-Age=0; Path=/; SameSite=lax",
+        memanto_protocol::SESSION_COOKIE,
+        now.format("%a, %d %b %Y %H:%M:%S GMT")
+    );
     let hours = (now - session.started()).num_milliseconds() as f64 / 3_600_000.0;
-    ok(json!({
+    let summary = ok(json!({
         "session_id": session.session_id,
         "agent_id": session.agent_id,
         "started_at": session.started_at,
@@ -82,7 +92,16 @@ pub async fn deactivate(
         "duration_hours": (hours.max(0.0) * 100.0).round() / 100.0,
         "memories_created": 0,
         "summary_memory_id": null,
-    }))
+    }))?;
+    with_cookie(summary, &cookie)
+}
+
+/// Adds a `Set-Cookie` header (0.2.30 sets and clears `memanto_session_token`; the LocalServer
+/// does not accept the cookie as a credential).
+fn with_cookie(mut res: Response, cookie: &str) -> ApiResult<Response> {
+    let v = HeaderValue::from_str(cookie).map_err(ApiError::internal)?;
+    res.headers_mut().insert(SET_COOKIE, v);
+    Ok(res)
 }
 
 /// `GET /api/v2/status`: SessionInfo of the session the server-wide marker names — the most
