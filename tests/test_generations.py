@@ -305,3 +305,43 @@ def test_management_credential_is_sent_when_loopback_is_not_trusted() -> None:
 
         with pytest.raises(AuthenticationError, match="MEMANTO_SECRET_KEY"):
             Client(api_key="wrong-key", base_url=srv.url).agents.list()
+
+
+@pytest.mark.asyncio
+async def test_async_twins_of_the_0_2_calls(current: LocalServer) -> None:
+    from memanto_client import AsyncClient
+
+    async with AsyncClient(api_key=current.api_key, base_url=current.url) as client:
+        agent = await client.agents.create(new_agent_id("async"))
+        async with agent.activate() as session:
+            mid = (await session.remember("async memory about tea")).memory_id
+            assert (await session.expire(mid, reason="old")).status == "expired"
+            assert [m.id for m in await session.recall("tea", status="expired")] == [mid]
+            await session.restore(mid)
+            assert [m.id for m in await session.recall_recent()] == [mid]
+            status = await client.status()
+            assert status.agent_id == agent.agent_id
+            assert client.server is not None and client.server.generation == "0.2"
+
+
+def test_extract_conflicts_summary_and_policy_on_0_2(current: LocalServer) -> None:
+    session = current.client().agents.create(new_agent_id("curate")).activate()
+    found = session.extract([{"role": "user", "content": "I prefer green tea in the morning. Hi!"}], dry_run=True)
+    assert found.dry_run is True and len(found.candidates) >= 1
+    stored = session.extract([{"role": "user", "content": "My sister lives in Porto and works as a nurse."}])
+    assert stored.successful is not None and stored.successful >= 1
+    summary = session.daily_summary()
+    assert summary.export["total_memories"] >= 1
+    assert session.conflicts().conflicts == ()
+    policy = session.set_policy({"retention": {"event": "30d"}, "rules": []})
+    assert policy.policy["retention"] == {"event": "30d"}
+    assert session.policy().is_empty is False
+    assert {p["name"] for p in session.policy_presets()} == {"conservative", "balanced", "aggressive"}
+    sweep = session.apply_policy(dry_run=True)
+    assert sweep.dry_run is True and sweep.expired == 0
+    with pytest.raises(ValidationError, match="date"):
+        session.daily_summary("yesterday")
+    with pytest.raises(ValidationError, match="action"):
+        session.resolve_conflict(0, "keep_neither")
+    with pytest.raises(ValidationError, match="messages"):
+        session.extract([])

@@ -13,6 +13,7 @@ import pytest
 from conftest import make_jwt, new_agent_id
 from faults import FaultServer, Scripted
 from memanto_client import (
+    UnsupportedOperationError,
     Client,
     InvalidSessionTokenError,
     LocalServer,
@@ -188,10 +189,23 @@ def test_ancient_aware_datetimes_are_sent_as_valid_iso() -> None:
 
 
 def test_unknown_memory_says_memory_not_agent() -> None:
-    with FaultServer([Scripted(404, '{"detail":"Not Found"}')]) as fs:
+    body = '{"detail":"Memory \'no-such-memory\' was not found for agent \'bot\'"}'
+    with FaultServer([Scripted(404, body)], version="0.2.30") as fs:
         with pytest.raises(NotFoundError) as err:
             _session(fs.url).delete("no-such-memory")
-    assert "memory id" in str(err.value)
+    assert "memory id" in str(err.value) and "agent id" not in str(err.value)
+    with FaultServer([Scripted(404, '{"detail":"Memory not found"}')], version="0.0.8") as fs:
+        with pytest.raises(NotFoundError, match="memory id"):
+            _session(fs.url).delete("no-such-memory")
+
+
+def test_a_missing_route_says_the_server_lacks_it_not_check_the_agent() -> None:
+    # FastAPI's answer for a path it does not route (e.g. a proxy in front of another service).
+    with FaultServer([Scripted(404, '{"detail":"Not Found"}')], version="0.2.30") as fs:
+        with pytest.raises(UnsupportedOperationError) as err:
+            _session(fs.url).delete("no-such-memory")
+    assert "DELETE /api/v2/agents/bot/memories/no-such-memory" in str(err.value)
+    assert "agent id" not in str(err.value)
 
 
 @pytest.mark.parametrize("kwargs, match", [

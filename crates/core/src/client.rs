@@ -113,7 +113,11 @@ impl Client {
     ) -> Result<Reply> {
         let server = self.server().await?;
         let call = wire::encode(&server, agent, op)?;
-        self.inner.transport.send(&call, token).await
+        let mut reply = self.inner.transport.send(&call, token).await?;
+        reply.result = reply
+            .result
+            .map(|body| wire::normalize(call.generation, op, body));
+        Ok(reply)
     }
 
     async fn call(&self, op: Op<'_>) -> Result<Value> {

@@ -288,7 +288,7 @@ def register_tools(app: Any, backend: Backend, *, admin: bool = False) -> list[s
         async def restore_memory(memory_id: _MemoryId, agent_id: _AgentId = None) -> str:
             return await run(agent_id, lambda s: _op_json(getattr(s, "restore")(memory_id)))
 
-        tool(restore_memory, "Make an expired memory active again.")
+        tool(restore_memory, "Make an expired memory active again, when something expired by mistake or became true again (it then shows up in active recall).")
 
     if admin:
         from .admin import register_admin_tools

@@ -367,6 +367,25 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
     Ok(call)
 }
 
+/// Bring 0.0.x's odd success shapes to the common one: the v1 memory router answers update
+/// with `{id, namespace, status, action, reason, updated_fields}` and delete with
+/// `{"message": "Memory deleted successfully"}`, neither naming the memory as `memory_id`.
+pub fn normalize(op: &Op<'_>, body: Value) -> Value {
+    let (memory_id, deleted) = match *op {
+        Op::Update { memory_id, .. } => (memory_id, false),
+        Op::Delete(memory_id) => (memory_id, true),
+        _ => return body,
+    };
+    let Value::Object(mut m) = body else {
+        return body;
+    };
+    m.entry("memory_id").or_insert_with(|| json!(memory_id));
+    if deleted {
+        m.entry("status").or_insert_with(|| json!("deleted"));
+    }
+    Value::Object(m)
+}
+
 /// 0.0.x's own error rules (before the shared ones).
 pub fn classify(call: &Call, resp: &ErrorResponse) -> Option<(ErrorKind, String)> {
     let lower = resp.lower();

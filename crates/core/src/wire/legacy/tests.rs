@@ -236,3 +236,18 @@ fn error_rules() {
     assert_eq!(e.kind, ErrorKind::Validation);
     assert_eq!(e.code.as_deref(), Some("text_too_long"));
 }
+
+#[test]
+fn v1_responses_are_normalized() {
+    let u = MemoryUpdate::default();
+    let op = Op::Update {
+        memory_id: "m1",
+        update: &u,
+    };
+    let body = json!({"id":"m1","namespace":"memanto_agent_bot","status":"queued","action":"updated","reason":"r","updated_fields":["content"]});
+    let v = normalize(&op, body);
+    assert_eq!(v["memory_id"], "m1");
+    assert_eq!(v["status"], "queued");
+    let v = normalize(&Op::Delete("m2"), json!({"message":"Memory deleted successfully"}));
+    assert_eq!(v, json!({"message":"Memory deleted successfully","memory_id":"m2","status":"deleted"}));
+}
