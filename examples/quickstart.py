@@ -20,7 +20,7 @@ import time
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from memanto_client import Client, LocalServer, Session
 
@@ -70,7 +70,7 @@ def evidence_ids(qa: dict[str, Any]) -> set[str]:
     return ids
 
 
-def connect(stack: ExitStack, api_version: str | None) -> Client:
+def connect(stack: ExitStack, api_version: Literal["0.0", "0.2"] | None) -> Client:
     if os.environ.get("MEMANTO_BASE_URL"):
         # MEMANTO_BASE_URL and MOORCHEH_API_KEY from the environment; the generation is found
         # from GET / unless --api-version pins it.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -149,18 +149,20 @@ def test_session_info_extend_and_deactivate(session: Session, gen: str) -> None:
     assert session.is_active is False
 
 
-def test_each_generation_refuses_what_it_lacks_before_sending(session: Session, gen: str) -> None:
+def test_each_generation_refuses_what_it_lacks_before_sending(strict: LocalServer, session: Session, gen: str) -> None:
     mid = session.remember("a memory to act on").memory_id
     if gen == "0.0":
-        for call in (lambda: session.expire(mid), lambda: session.restore(mid), lambda: session.recall_recent(),
-                     lambda: session.recall("x", status="active"), lambda: session.policy()):
+        calls: list[Callable[[], object]] = [lambda: session.expire(mid), lambda: session.restore(mid), lambda: session.recall_recent(),
+                     lambda: session.recall("x", status="active"), lambda: session.policy()]
+        for call in calls:
             with pytest.raises(UnsupportedOperationError, match="0.0.8") as err:
                 call()
             assert err.value.status_code is None  # nothing was sent
     else:
-        for call, hint in ((lambda: session.validate(mid), "update("), (lambda: session.contradict(mid), "expire("),
+        refused: list[tuple[Callable[[], object], str]] = [(lambda: session.validate(mid), "update("), (lambda: session.contradict(mid), "expire("),
                            (lambda: session.supersede(mid, "new content"), "expire("),
-                           (lambda: session._client.sessions(), "status()")):
+                           (lambda: strict.client().sessions(), "status()")]
+        for call, hint in refused:
             with pytest.raises(UnsupportedOperationError, match="0.2.30") as err:
                 call()
             assert hint in str(err.value)
@@ -200,7 +202,7 @@ def test_current_only_calls_work_on_0_2(session: Session, gen: str) -> None:
         session.expire(mid, reason="not a reason!")
 
 
-def test_text_that_is_not_unicode_is_named_before_sending(session: Session) -> None:
+def test_text_that_is_not_unicode_is_named_before_sending(strict: LocalServer, session: Session) -> None:
     bad = "ok \ud83d then"
     with pytest.raises(ValidationError, match=r"content .*position 3") as err:
         session.remember(bad)
@@ -212,7 +214,7 @@ def test_text_that_is_not_unicode_is_named_before_sending(session: Session) -> N
     with pytest.raises(ValidationError, match="query"):
         session.recall(bad)
     with pytest.raises(ValidationError, match="agent_id"):
-        session._client.agents.create("x\ud800")
+        strict.client().agents.create("x\ud800")
     with pytest.raises(ValidationError, match="api_key"):
         Client(api_key="k\ud800", base_url="http://127.0.0.1:9")
 

@@ -88,7 +88,7 @@ def test_date_only_and_bad_times(session: Session) -> None:
     with pytest.raises(ValidationError, match="naive"):
         session.recall_changed_since(datetime(2026, 1, 1))
     with pytest.raises(ValidationError, match="required"):
-        session.recall_as_of("invoice", None)  # type: ignore[arg-type]
+        session.recall_as_of("invoice", None)
 
 
 def test_type_filter_matching_none(session: Session) -> None:

@@ -27,7 +27,7 @@ from ._types import (
 )
 from .exceptions import ValidationError
 
-__all__ = ["Session", "AsyncSession", "network", "make_coroutine_functions"]
+__all__ = ["Session", "AsyncSession"]
 
 T = TypeVar("T")
 
