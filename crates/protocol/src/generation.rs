@@ -33,7 +33,11 @@ impl Generation {
             "legacy" => Some(Generation::Legacy),
             "current" => Some(Generation::Current),
             // A pin is numeric: "0.0", "0.2" or a full version such as "0.2.30".
-            other if other.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) => {
+            other
+                if other
+                    .split('.')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) =>
+            {
                 Generation::of_version(other)
             }
             _ => None,

@@ -148,7 +148,8 @@ pub struct SessionInfo {
     #[serde(default)]
     pub status: Option<String>,
     #[serde(default)]
-    pub time_remaining_seconds: Option<f64>,
+    /// Whole seconds on 0.2.x, a float on some 0.0.x builds: kept as sent.
+    pub time_remaining_seconds: Option<serde_json::Number>,
     #[serde(default)]
     pub pattern: Option<String>,
     #[serde(flatten)]

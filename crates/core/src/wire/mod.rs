@@ -129,7 +129,11 @@ pub fn encode(server: &ServerInfo, agent: &str, op: &Op<'_>) -> crate::error::Re
 }
 
 /// A success body in the shape the SDK reads, whichever generation's encoding was used.
-pub fn normalize(generation: Generation, op: &Op<'_>, body: serde_json::Value) -> serde_json::Value {
+pub fn normalize(
+    generation: Generation,
+    op: &Op<'_>,
+    body: serde_json::Value,
+) -> serde_json::Value {
     match generation {
         Generation::Legacy => legacy::normalize(op, body),
         Generation::Current => body,

@@ -248,6 +248,12 @@ fn v1_responses_are_normalized() {
     let v = normalize(&op, body);
     assert_eq!(v["memory_id"], "m1");
     assert_eq!(v["status"], "queued");
-    let v = normalize(&Op::Delete("m2"), json!({"message":"Memory deleted successfully"}));
-    assert_eq!(v, json!({"message":"Memory deleted successfully","memory_id":"m2","status":"deleted"}));
+    let v = normalize(
+        &Op::Delete("m2"),
+        json!({"message":"Memory deleted successfully"}),
+    );
+    assert_eq!(
+        v,
+        json!({"message":"Memory deleted successfully","memory_id":"m2","status":"deleted"})
+    );
 }
