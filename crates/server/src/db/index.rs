@@ -21,13 +21,12 @@ use std::sync::{Arc, RwLock};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::memories::{from_row, COLUMNS, N_COLUMNS};
+use super::rank::{self, Params};
 use super::tokenize::Tokenizer;
 use crate::model::MemoryRow;
 
-const K1: f64 = 1.2;
-const B: f64 = 0.75;
 /// `lens` value of a removed document (its postings stay until the next compaction).
-const DEAD: u32 = u32::MAX;
+const DEAD: f32 = -1.0;
 
 thread_local! {
     /// Per-thread score accumulator, indexed by document ordinal; all zero between searches.
@@ -44,8 +43,8 @@ pub struct Doc {
     /// Its distinct tags, sorted.
     pub tag_set: Vec<String>,
     seq: i64,
-    /// (term id, occurrences) for every distinct token.
-    terms: Vec<(u32, u32)>,
+    /// (term id, field-weighted occurrences) for every distinct token.
+    terms: Vec<(u32, f32)>,
     /// Fingerprint of the indexed text, to skip re-tokenizing unchanged memories.
     text_hash: u64,
 }
@@ -65,22 +64,31 @@ fn text_hash(texts: &[String; 3]) -> u64 {
 #[derive(Default)]
 pub struct AgentIndex {
     term_ids: HashMap<String, u32>,
-    /// By term id: (document ordinal, occurrences).
-    postings: Vec<Vec<(u32, u32)>>,
+    /// By term id: (document ordinal, field-weighted occurrences).
+    postings: Vec<Vec<(u32, f32)>>,
     /// By term id: live documents holding the term.
     df: Vec<u32>,
-    /// By document ordinal: token count, or [`DEAD`].
-    lens: Vec<u32>,
+    /// By document ordinal: field-weighted token count, or [`DEAD`].
+    lens: Vec<f32>,
     /// By document ordinal: the memory's `seq`.
     seqs: Vec<i64>,
     docs: Vec<Doc>,
     by_seq: HashMap<i64, u32>,
     live: u32,
     dead: u32,
-    total_len: u64,
+    total_len: f64,
+    params: Params,
 }
 
 impl AgentIndex {
+    /// An empty index ranking with `params`.
+    pub(super) fn with_params(params: Params) -> AgentIndex {
+        AgentIndex {
+            params,
+            ..AgentIndex::default()
+        }
+    }
+
     fn term_id(&mut self, token: &str) -> u32 {
         if let Some(&id) = self.term_ids.get(token) {
             return id;
@@ -92,14 +100,27 @@ impl AgentIndex {
         id
     }
 
+    #[cfg(test)]
     fn insert(&mut self, seq: i64, row: MemoryRow, hash: u64, tokens: &[String]) {
-        let mut counts: HashMap<u32, u32> = HashMap::new();
-        for t in tokens {
-            *counts.entry(self.term_id(t)).or_default() += 1;
+        let fields = [Vec::new(), tokens.to_vec(), Vec::new()];
+        self.insert_fields(seq, row, hash, &fields);
+    }
+
+    /// Indexes a memory from the tokens of its fields (title, content, tags), each token
+    /// counting its field's weight (BM25F).
+    pub(super) fn insert_fields(&mut self, seq: i64, row: MemoryRow, hash: u64, fields: &[Vec<String>; 3]) {
+        let mut counts: HashMap<u32, f32> = HashMap::new();
+        let mut len = 0.0f32;
+        let weights = self.params.weights;
+        for (tokens, &w) in fields.iter().zip(&weights) {
+            for t in tokens {
+                *counts.entry(self.term_id(t)).or_default() += w;
+            }
+            len += w * tokens.len() as f32;
         }
         let ord = self.docs.len() as u32;
-        let mut terms: Vec<(u32, u32)> = counts.into_iter().collect();
-        terms.sort_unstable();
+        let mut terms: Vec<(u32, f32)> = counts.into_iter().filter(|&(_, f)| f > 0.0).collect();
+        terms.sort_unstable_by_key(|&(t, _)| t);
         for &(term, tf) in &terms {
             self.postings[term as usize].push((ord, tf));
             self.df[term as usize] += 1;
@@ -107,7 +128,6 @@ impl AgentIndex {
         let mut tag_set = row.tags.clone();
         tag_set.sort();
         tag_set.dedup();
-        let len = (tokens.len() as u32).min(DEAD - 1);
         self.lens.push(len);
         self.seqs.push(seq);
         self.docs.push(Doc {
@@ -119,7 +139,7 @@ impl AgentIndex {
         });
         self.by_seq.insert(seq, ord);
         self.live += 1;
-        self.total_len += u64::from(len);
+        self.total_len += f64::from(len);
     }
 
     fn remove(&mut self, seq: i64) {
@@ -129,7 +149,7 @@ impl AgentIndex {
         for &(term, _) in &self.docs[ord as usize].terms {
             self.df[term as usize] -= 1;
         }
-        self.total_len -= u64::from(self.lens[ord as usize]);
+        self.total_len -= f64::from(self.lens[ord as usize]);
         self.lens[ord as usize] = DEAD;
         self.live -= 1;
         self.dead += 1;
@@ -185,7 +205,7 @@ impl AgentIndex {
     ) -> (Vec<(&MemoryRow, f64)>, usize) {
         let n = f64::from(self.live);
         let avgdl = if self.live > 0 {
-            (self.total_len as f64 / n).max(1e-9)
+            (self.total_len / n).max(1e-9)
         } else {
             1.0
         };
@@ -198,12 +218,13 @@ impl AgentIndex {
             if df == 0.0 {
                 continue;
             }
-            let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.0);
+            let (k1, b) = (self.params.k1, self.params.b);
             // idf * f * (k1 + 1) / (f + k1 * (1 - b + b * len / avgdl)), one division.
-            let (weight, per_len) = (idf * (K1 + 1.0), K1 * B / avgdl);
+            let (weight, per_len) = (rank::idf(n, df) * (k1 + 1.0), k1 * b / avgdl);
+            let base = k1 * (1.0 - b);
             for &(ord, tf) in &self.postings[term as usize] {
                 let len = self.lens[ord as usize];
-                if len == DEAD {
+                if len < 0.0 {
                     continue;
                 }
                 let f = f64::from(tf);
@@ -211,7 +232,7 @@ impl AgentIndex {
                 if *s == 0.0 {
                     touched.push(ord);
                 }
-                *s += weight * f / (f + K1 * (1.0 - B) + per_len * f64::from(len));
+                *s += weight * f / (f + base + per_len * f64::from(len));
             }
         }
         // The best `limit` in a min-heap; equal scores: the newer memory (higher seq) wins.
@@ -291,12 +312,13 @@ impl SearchIndex {
         self.tokenizer.tokenize(word, true, out)
     }
 
-    fn doc_tokens(&self, texts: &[String; 3]) -> rusqlite::Result<Vec<String>> {
-        let mut tokens = Vec::new();
-        for text in texts {
-            self.tokenizer.tokenize(text, false, &mut tokens)?;
+    /// The tokens of each indexed text (title, content, tags).
+    fn doc_tokens(&self, texts: &[String; 3]) -> rusqlite::Result<[Vec<String>; 3]> {
+        let mut fields: [Vec<String>; 3] = Default::default();
+        for (text, tokens) in texts.iter().zip(&mut fields) {
+            self.tokenizer.tokenize(text, false, tokens)?;
         }
-        Ok(tokens)
+        Ok(fields)
     }
 
     /// The agent's index if it is loaded.
@@ -327,7 +349,7 @@ impl SearchIndex {
             let row = from_row(r)?;
             let texts = texts(&row);
             let tokens = self.doc_tokens(&texts)?;
-            index.insert(r.get(N_COLUMNS)?, row, text_hash(&texts), &tokens);
+            index.insert_fields(r.get(N_COLUMNS)?, row, text_hash(&texts), &tokens);
         }
         let index = Arc::new(RwLock::new(index));
         self.agents
@@ -390,7 +412,7 @@ impl SearchIndex {
                 }
                 Some(tokens) => {
                     index.remove(seq);
-                    index.insert(seq, row, hash, &tokens);
+                    index.insert_fields(seq, row, hash, &tokens);
                 }
             }
         }

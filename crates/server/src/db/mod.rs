@@ -4,6 +4,9 @@
 
 pub mod agents;
 mod index;
+pub(crate) mod rank;
+#[cfg(test)]
+mod rank_eval;
 pub mod memories;
 pub mod query;
 mod schema;
