@@ -5,7 +5,6 @@ use std::collections::HashSet;
 /// At most this many distinct terms are searched.
 const MAX_TERMS: usize = 64;
 
-
 /// The searchable words of `text`, lower-cased and de-duplicated, in order.
 pub fn terms(text: &str) -> Vec<String> {
     let mut seen = HashSet::new();

@@ -82,6 +82,7 @@ pub struct AgentIndex {
 
 impl AgentIndex {
     /// An empty index ranking with `params`.
+    #[cfg(test)]
     pub(super) fn with_params(params: Params) -> AgentIndex {
         AgentIndex {
             params,
@@ -108,7 +109,13 @@ impl AgentIndex {
 
     /// Indexes a memory from the tokens of its fields (title, content, tags), each token
     /// counting its field's weight (BM25F).
-    pub(super) fn insert_fields(&mut self, seq: i64, row: MemoryRow, hash: u64, fields: &[Vec<String>; 3]) {
+    pub(super) fn insert_fields(
+        &mut self,
+        seq: i64,
+        row: MemoryRow,
+        hash: u64,
+        fields: &[Vec<String>; 3],
+    ) {
         let mut counts: HashMap<u32, f32> = HashMap::new();
         let mut len = 0.0f32;
         let weights = self.params.weights;
@@ -203,37 +210,16 @@ impl AgentIndex {
         keep: Option<Keep<'_>>,
         scores: &mut [f64],
     ) -> (Vec<(&MemoryRow, f64)>, usize) {
-        let n = f64::from(self.live);
-        let avgdl = if self.live > 0 {
-            (self.total_len / n).max(1e-9)
-        } else {
-            1.0
-        };
+        let terms: Vec<(u32, f64)> = query
+            .iter()
+            .filter_map(|t| self.term_ids.get(t))
+            .map(|&term| (term, 1.0))
+            .collect();
         let mut touched: Vec<u32> = Vec::new();
-        for token in query {
-            let Some(&term) = self.term_ids.get(token) else {
-                continue;
-            };
-            let df = f64::from(self.df[term as usize]);
-            if df == 0.0 {
-                continue;
-            }
-            let (k1, b) = (self.params.k1, self.params.b);
-            // idf * f * (k1 + 1) / (f + k1 * (1 - b + b * len / avgdl)), one division.
-            let (weight, per_len) = (rank::idf(n, df) * (k1 + 1.0), k1 * b / avgdl);
-            let base = k1 * (1.0 - b);
-            for &(ord, tf) in &self.postings[term as usize] {
-                let len = self.lens[ord as usize];
-                if len < 0.0 {
-                    continue;
-                }
-                let f = f64::from(tf);
-                let s = &mut scores[ord as usize];
-                if *s == 0.0 {
-                    touched.push(ord);
-                }
-                *s += weight * f / (f + base + per_len * f64::from(len));
-            }
+        self.accumulate(&terms, scores, &mut touched);
+        if self.params.feedback_terms > 0 {
+            let expansion = self.feedback(&terms, &touched, scores, keep);
+            self.accumulate(&expansion, scores, &mut touched);
         }
         // The best `limit` in a min-heap; equal scores: the newer memory (higher seq) wins.
         let mut best: BinaryHeap<Reverse<Hit>> = BinaryHeap::with_capacity(limit + 1);
@@ -263,6 +249,74 @@ impl AgentIndex {
             .map(|Reverse(hit)| (&self.docs[hit.ord as usize].row, hit.x))
             .collect();
         (rows, total)
+    }
+
+    fn avgdl(&self) -> f64 {
+        if self.live > 0 {
+            (self.total_len / f64::from(self.live)).max(1e-9)
+        } else {
+            1.0
+        }
+    }
+
+    /// Adds the BM25F contribution of each (term, query weight) to the scores of the live
+    /// documents holding it, noting in `touched` each document scored for the first time.
+    fn accumulate(&self, terms: &[(u32, f64)], scores: &mut [f64], touched: &mut Vec<u32>) {
+        let n = f64::from(self.live);
+        let (k1, b) = (self.params.k1, self.params.b);
+        let (per_len, base) = (k1 * b / self.avgdl(), k1 * (1.0 - b));
+        for &(term, qw) in terms {
+            let df = f64::from(self.df[term as usize]);
+            if df == 0.0 {
+                continue;
+            }
+            // idf * f * (k1 + 1) / (f + k1 * (1 - b + b * len / avgdl)), one division.
+            let weight = qw * rank::idf(n, df) * (k1 + 1.0);
+            for &(ord, tf) in &self.postings[term as usize] {
+                let len = self.lens[ord as usize];
+                if len < 0.0 {
+                    continue;
+                }
+                let f = f64::from(tf);
+                let s = &mut scores[ord as usize];
+                if *s == 0.0 {
+                    touched.push(ord);
+                }
+                *s += weight * f / (f + base + per_len * f64::from(len));
+            }
+        }
+    }
+
+    /// Pseudo-relevance feedback: the terms that best characterise the best few memories of
+    /// the first pass (as `rank::feedback` weighs them), not already searched.
+    fn feedback(
+        &self,
+        terms: &[(u32, f64)],
+        touched: &[u32],
+        scores: &[f64],
+        keep: Option<Keep<'_>>,
+    ) -> Vec<(u32, f64)> {
+        let depth = self.params.feedback_docs;
+        let mut top: Vec<(f64, u32)> = Vec::with_capacity(depth + 1);
+        for &ord in touched {
+            let x = scores[ord as usize];
+            if top.len() == depth && top.last().is_some_and(|&(w, _)| w >= x) {
+                continue;
+            }
+            if !keep.is_none_or(|keep| keep(&self.docs[ord as usize], x)) {
+                continue;
+            }
+            let at = top.partition_point(|&(w, _)| w >= x);
+            top.insert(at, (x, ord));
+            top.truncate(depth);
+        }
+        let n = f64::from(self.live);
+        let docs = top.iter().map(|&(x, ord)| {
+            let d = &self.docs[ord as usize];
+            (x, f64::from(self.lens[ord as usize]), d.terms.as_slice())
+        });
+        let df = |term: u32| f64::from(self.df[term as usize]);
+        rank::feedback(&self.params, n, docs, df, terms)
     }
 }
 
@@ -506,5 +560,58 @@ mod tests {
         assert_eq!(ids(&hits), before);
         ix.remove(2997);
         assert_eq!(ids(&ix.search(&words("rare"), 1, None).0), ["m2994"]);
+    }
+
+    #[test]
+    fn field_weights_count_in_frequency_and_length() {
+        let params = Params {
+            feedback_terms: 0,
+            ..Params::default()
+        };
+        let mut ix = AgentIndex::with_params(params);
+        let f = |t: &str, c: &str, g: &str| {
+            [words(t), words(c), words(g)]
+                .map(|w| w.into_iter().filter(|x| !x.is_empty()).collect::<Vec<_>>())
+        };
+        // The same words, once in the content, once in the (half-weight) title.
+        ix.insert_fields(1, row(1, "fact"), 1, &f("", "kayak lake", ""));
+        ix.insert_fields(2, row(2, "fact"), 2, &f("kayak lake", "", ""));
+        ix.insert_fields(3, row(3, "fact"), 3, &f("", "tent", "kayak"));
+        assert_eq!(ix.lens, [2.0, 1.0, 2.0]);
+        let (hits, total) = ix.search(&words("kayak"), 10, None);
+        assert_eq!(total, 3);
+        // Content and tags weigh alike (equal scores: newest first); the title counts half.
+        assert_eq!(ids(&hits), ["m3", "m1", "m2"]);
+        assert_eq!(hits[0].1, hits[1].1);
+        assert!(hits[2].1 > 0.0 && hits[2].1 < hits[1].1);
+    }
+
+    #[test]
+    fn feedback_finds_a_memory_sharing_no_query_word_with_the_query() {
+        let mut ix = AgentIndex::default();
+        for seq in 0..40 {
+            ix.insert(
+                seq,
+                row(seq, "fact"),
+                seq as u64,
+                &words("weather talk today"),
+            );
+        }
+        ix.insert(50, row(50, "fact"), 50, &words("pottery class clay bowl"));
+        ix.insert(51, row(51, "fact"), 51, &words("pottery wheel clay"));
+        ix.insert(52, row(52, "fact"), 52, &words("glazed clay bowl"));
+        let (hits, _) = ix.search(&words("pottery"), 10, None);
+        // m52 holds no query word, but the words of the pottery memories.
+        assert_eq!(ids(&hits).len(), 3);
+        assert!(ids(&hits).contains(&"m52".to_owned()));
+        assert!(hits[2].1 < hits[1].1);
+        let plain = Params {
+            feedback_terms: 0,
+            ..Params::default()
+        };
+        let mut ix2 = AgentIndex::with_params(plain);
+        ix2.insert(52, row(52, "fact"), 52, &words("glazed clay bowl"));
+        ix2.insert(50, row(50, "fact"), 50, &words("pottery class clay bowl"));
+        assert_eq!(ids(&ix2.search(&words("pottery"), 10, None).0), ["m50"]);
     }
 }

@@ -4,11 +4,11 @@
 
 pub mod agents;
 mod index;
+pub mod memories;
+pub mod query;
 pub(crate) mod rank;
 #[cfg(test)]
 mod rank_eval;
-pub mod memories;
-pub mod query;
 mod schema;
 pub mod sessions;
 mod tokenize;

@@ -15,13 +15,20 @@ use super::tokenize::Tokenizer;
 use crate::model::{MemoryRow, Trust};
 
 fn env_f(name: &str, default: f64) -> f64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn params() -> Params {
     let mut p = Params::default();
     p.k1 = env_f("K1", p.k1);
     p.b = env_f("B", p.b);
+    p.feedback_docs = env_f("FD", p.feedback_docs as f64) as usize;
+    p.feedback_terms = env_f("FT", p.feedback_terms as f64) as usize;
+    p.feedback_weight = env_f("FW", p.feedback_weight);
+    p.feedback_max_df = env_f("FMAX", p.feedback_max_df);
     if let Ok(w) = std::env::var("W") {
         let w: Vec<f32> = w.split(',').map(|x| x.parse().unwrap()).collect();
         p.weights = [w[0], w[1], w[2]];
@@ -53,14 +60,23 @@ fn memories(sample: &Value, mode: &str) -> Vec<(String, String, String)> {
     let mut n = 1;
     let mut all = Vec::new();
     while let Some(turns) = conv.get(format!("session_{n}")).and_then(Value::as_array) {
-        let date = conv[format!("session_{n}_date_time")].as_str().unwrap_or("").to_owned();
+        let date = conv[format!("session_{n}_date_time")]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
         for t in turns {
             let mut text = t["text"].as_str().unwrap_or("").to_owned();
             if let Some(c) = t.get("blip_caption").and_then(Value::as_str) {
                 text += &format!(" [shares a photo: {c}]");
             }
             let speaker = t["speaker"].as_str().unwrap_or("").to_owned();
-            all.push((date.clone(), speaker, text, t["dia_id"].as_str().unwrap().to_owned(), n));
+            all.push((
+                date.clone(),
+                speaker,
+                text,
+                t["dia_id"].as_str().unwrap().to_owned(),
+                n,
+            ));
         }
         n += 1;
     }
@@ -70,10 +86,20 @@ fn memories(sample: &Value, mode: &str) -> Vec<(String, String, String)> {
         let next = all.get(i + 1).filter(|p| p.4 == *sess);
         let said = |p: &(String, String, String, String, usize)| format!("{}: {}", p.1, p.2);
         let (title, content) = match mode {
-            "ctx" => (prev.map(said).unwrap_or_default(), format!("[{date}] {speaker}: {text}")),
-            "ctx2" => (prev.map(|p| p.2.clone()).unwrap_or_default(), format!("[{date}] {speaker}: {text}")),
+            "ctx" => (
+                prev.map(said).unwrap_or_default(),
+                format!("[{date}] {speaker}: {text}"),
+            ),
+            "ctx2" => (
+                prev.map(|p| p.2.clone()).unwrap_or_default(),
+                format!("[{date}] {speaker}: {text}"),
+            ),
             "ctxn" => (
-                format!("{} {}", prev.map(said).unwrap_or_default(), next.map(said).unwrap_or_default()),
+                format!(
+                    "{} {}",
+                    prev.map(said).unwrap_or_default(),
+                    next.map(said).unwrap_or_default()
+                ),
                 format!("[{date}] {speaker}: {text}"),
             ),
             "ctxd" => (
@@ -108,9 +134,10 @@ fn rank_eval() {
     let data: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let conn = rusqlite::Connection::open_in_memory().unwrap();
     let tok = Tokenizer::new(&conn).unwrap();
-    let mode = std::env::var("DOC").unwrap_or("base".into());
+    let mode = std::env::var("DOC").unwrap_or("ctx2".into());
     let p = params();
     let (mut tuned, mut held) = ([0usize; 3], [0usize; 3]);
+    let mut cats = [[0usize; 2]; 6];
     for (c, sample) in data.iter().enumerate() {
         let mut ix = AgentIndex::with_params(p);
         for (i, (title, content, tag)) in memories(sample, &mode).into_iter().enumerate() {
@@ -133,9 +160,18 @@ fn rank_eval() {
             }
             let (hits, _) = ix.search(&tokens, 10, None);
             let rank = hits.iter().position(|(r, _)| ev.contains(&r.tags[0]));
-            if c == 0 && std::env::var("DUMP").is_ok() && !rank.is_some_and(|r| r < 5) {
-                println!("MISS {q} {tokens:?} ev={ev:?} got={:?}", hits.iter().take(2).map(|(r, _)| format!("{} {}", r.tags[0], r.content)).collect::<Vec<_>>());
+            if c == 0 && std::env::var("DUMP").is_ok() && rank.is_none_or(|r| r >= 5) {
+                println!(
+                    "MISS {q} {tokens:?} ev={ev:?} got={:?}",
+                    hits.iter()
+                        .take(2)
+                        .map(|(r, _)| format!("{} {}", r.tags[0], r.content))
+                        .collect::<Vec<_>>()
+                );
             }
+            let cat = qa["category"].as_u64().unwrap_or(0).min(5) as usize;
+            cats[cat][0] += 1;
+            cats[cat][1] += usize::from(rank.is_some_and(|r| r < 5));
             n += 1;
             h5 += usize::from(rank.is_some_and(|r| r < 5));
             h10 += usize::from(rank.is_some());
@@ -151,6 +187,12 @@ fn rank_eval() {
             100.0 * h10 as f64 / n as f64
         );
     }
+    println!(
+        "by category hit@5: {:?}",
+        cats.iter()
+            .map(|c| format!("{:.1}%", 100.0 * c[1] as f64 / c[0].max(1) as f64))
+            .collect::<Vec<_>>()
+    );
     for (name, a) in [("tuned", tuned), ("held-out", held)] {
         println!(
             "{name}: n={} hit@5={:.1}% hit@10={:.1}%",
