@@ -90,6 +90,10 @@ fn memories(sample: &Value, mode: &str) -> Vec<(String, String, String)> {
                 prev.map(said).unwrap_or_default(),
                 format!("[{date}] {speaker}: {text}"),
             ),
+            "ctx2t" => (
+                prev.map(|p| p.2.chars().take(100).collect()).unwrap_or_default(),
+                format!("[{date}] {speaker}: {text}"),
+            ),
             "ctx2" => (
                 prev.map(|p| p.2.clone()).unwrap_or_default(),
                 format!("[{date}] {speaker}: {text}"),
