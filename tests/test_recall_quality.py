@@ -21,7 +21,9 @@ def test_turns_carry_the_turn_they_answer_as_title() -> None:
     first, second = memories[0], memories[1]
     assert "title" not in first  # a session's first turn answers nothing
     assert first["tags"] == ["D1:1"] and first["content"].startswith("[1:56 pm on 8 May, 2023] Caroline: ")
-    assert second["title"] == sample["conversation"]["session_1"][0]["text"][:100]
+    assert second["title"] == sample["conversation"]["session_1"][0]["text"]  # short: whole
+    long_reply = next(m for m in memories if m.get("title", "").startswith("…"))
+    assert 50 < len(long_reply["title"]) <= 100 and not long_reply["title"].startswith("… ")
     assert all(len(m.get("title", "")) <= 100 for m in memories)
     assert all("title" not in m for m in turns_as_memories(sample, context=False))
 

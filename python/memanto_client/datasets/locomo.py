@@ -5,8 +5,10 @@ against the LocalServer and a real server:
 
 - ``content``: ``[<session date>] <speaker>: <text>`` (a shared photo as
   ``[shares a photo: <caption>]``), what the agent would remember and show;
-- ``title``: the turn it answers (the previous turn of the same session, up to the API's
-  100-character title limit), so that an answer is found by the words of its question;
+- ``title``: the words of the turn it answers (the previous turn of the same session, without
+  its photo caption; of a longer one its
+  end, where the question usually is, within the API's 100-character title limit), so that
+  an answer is found by the words of its question;
 - ``tags``: the turn's dialogue id (``D3:7``), which LoCoMo's evidence lists name.
 """
 
@@ -37,6 +39,18 @@ def _turn_text(turn: dict[str, Any]) -> str:
     return text
 
 
+def _tail(text: str, limit: int = MAX_TITLE_CHARS) -> str:
+    """`text`, or its end from a word boundary behind an ellipsis, in at most `limit` characters."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    tail = text[-(limit - 1):]
+    cut = tail.find(" ")
+    if 0 <= cut < limit // 3:
+        tail = tail[cut + 1:]
+    return "…" + tail
+
+
 def turns_as_memories(sample: dict[str, Any], *, context: bool = True) -> list[dict[str, Any]]:
     """Every turn of the conversation as a memory (see the module's description); with
     ``context=False`` no title (the turn alone)."""
@@ -55,9 +69,9 @@ def turns_as_memories(sample: dict[str, Any], *, context: bool = True) -> list[d
                 "source": "locomo",
             }
             if context and previous and previous.strip():
-                memory["title"] = previous.strip()[:MAX_TITLE_CHARS]
+                memory["title"] = _tail(previous)
             memories.append(memory)
-            previous = text
+            previous = str(turn.get("text", "")) or text
     return memories
 
 

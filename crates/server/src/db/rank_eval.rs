@@ -54,44 +54,70 @@ fn row(i: usize, title: String, content: String, tag: String) -> MemoryRow {
     }
 }
 
+/// (date, speaker, text with caption, dialogue id, session, spoken text).
+type Turn = (String, String, String, String, usize, String);
+
+/// The text, or its end from a word boundary behind an ellipsis, in at most 100 characters.
+fn tail(text: &str) -> String {
+    let c: Vec<char> = text.trim().chars().collect();
+    if c.len() <= 100 {
+        return c.iter().collect();
+    }
+    let mut t: String = c[c.len() - 99..].iter().collect();
+    if let Some(cut) = t.find(' ').filter(|&i| i < 33) {
+        t = t[cut + 1..].to_owned();
+    }
+    format!("…{t}")
+}
+
 /// (title, content, tag) of every turn.
 fn memories(sample: &Value, mode: &str) -> Vec<(String, String, String)> {
     let conv = &sample["conversation"];
     let mut n = 1;
-    let mut all = Vec::new();
+    let mut all: Vec<Turn> = Vec::new();
     while let Some(turns) = conv.get(format!("session_{n}")).and_then(Value::as_array) {
         let date = conv[format!("session_{n}_date_time")]
             .as_str()
             .unwrap_or("")
             .to_owned();
         for t in turns {
-            let mut text = t["text"].as_str().unwrap_or("").to_owned();
+            let said = t["text"].as_str().unwrap_or("").to_owned();
+            let mut text = said.clone();
             if let Some(c) = t.get("blip_caption").and_then(Value::as_str) {
                 text += &format!(" [shares a photo: {c}]");
             }
             let speaker = t["speaker"].as_str().unwrap_or("").to_owned();
-            all.push((
-                date.clone(),
-                speaker,
-                text,
-                t["dia_id"].as_str().unwrap().to_owned(),
-                n,
-            ));
+            let dia = t["dia_id"].as_str().unwrap().to_owned();
+            all.push((date.clone(), speaker, text, dia, n, said));
         }
         n += 1;
     }
     let mut out = Vec::new();
-    for (i, (date, speaker, text, dia, sess)) in all.iter().enumerate() {
+    for (i, (date, speaker, text, dia, sess, _)) in all.iter().enumerate() {
         let prev = i.checked_sub(1).map(|j| &all[j]).filter(|p| p.4 == *sess);
         let next = all.get(i + 1).filter(|p| p.4 == *sess);
-        let said = |p: &(String, String, String, String, usize)| format!("{}: {}", p.1, p.2);
+        let said = |p: &Turn| format!("{}: {}", p.1, p.2);
         let (title, content) = match mode {
             "ctx" => (
                 prev.map(said).unwrap_or_default(),
                 format!("[{date}] {speaker}: {text}"),
             ),
             "ctx2t" => (
-                prev.map(|p| p.2.chars().take(100).collect()).unwrap_or_default(),
+                prev.map(|p| p.2.chars().take(100).collect())
+                    .unwrap_or_default(),
+                format!("[{date}] {speaker}: {text}"),
+            ),
+            // As memanto_client.datasets.locomo: the end of the previous turn's words.
+            "ctx3" => (
+                prev.map(|p| tail(&p.5)).unwrap_or_default(),
+                format!("[{date}] {speaker}: {text}"),
+            ),
+            "ctx2e" => (
+                prev.map(|p| {
+                    let c: Vec<char> = p.2.chars().collect();
+                    c[c.len().saturating_sub(100)..].iter().collect()
+                })
+                .unwrap_or_default(),
                 format!("[{date}] {speaker}: {text}"),
             ),
             "ctx2" => (
@@ -138,7 +164,7 @@ fn rank_eval() {
     let data: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let conn = rusqlite::Connection::open_in_memory().unwrap();
     let tok = Tokenizer::new(&conn).unwrap();
-    let mode = std::env::var("DOC").unwrap_or("ctx2".into());
+    let mode = std::env::var("DOC").unwrap_or("ctx3".into());
     let p = params();
     let (mut tuned, mut held) = ([0usize; 3], [0usize; 3]);
     let mut cats = [[0usize; 2]; 6];
