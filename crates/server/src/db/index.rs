@@ -216,10 +216,11 @@ impl AgentIndex {
             .map(|&term| (term, 1.0))
             .collect();
         let mut touched: Vec<u32> = Vec::new();
-        self.accumulate(&terms, scores, &mut touched);
+        self.accumulate(&terms, scores, &mut touched, false);
         if self.params.feedback_terms > 0 {
             let expansion = self.feedback(&terms, &touched, scores, keep);
-            self.accumulate(&expansion, scores, &mut touched);
+            // Feedback reorders the memories matching the query; it adds none.
+            self.accumulate(&expansion, scores, &mut touched, true);
         }
         // The best `limit` in a min-heap; equal scores: the newer memory (higher seq) wins.
         let mut best: BinaryHeap<Reverse<Hit>> = BinaryHeap::with_capacity(limit + 1);
@@ -260,8 +261,15 @@ impl AgentIndex {
     }
 
     /// Adds the BM25F contribution of each (term, query weight) to the scores of the live
-    /// documents holding it, noting in `touched` each document scored for the first time.
-    fn accumulate(&self, terms: &[(u32, f64)], scores: &mut [f64], touched: &mut Vec<u32>) {
+    /// documents holding it, noting in `touched` each document scored for the first time;
+    /// with `rescore_only`, only to the documents already scored.
+    fn accumulate(
+        &self,
+        terms: &[(u32, f64)],
+        scores: &mut [f64],
+        touched: &mut Vec<u32>,
+        rescore_only: bool,
+    ) {
         let n = f64::from(self.live);
         let (k1, b) = (self.params.k1, self.params.b);
         let (per_len, base) = (k1 * b / self.avgdl(), k1 * (1.0 - b));
@@ -280,6 +288,9 @@ impl AgentIndex {
                 let f = f64::from(tf);
                 let s = &mut scores[ord as usize];
                 if *s == 0.0 {
+                    if rescore_only {
+                        continue;
+                    }
                     touched.push(ord);
                 }
                 *s += weight * f / (f + base + per_len * f64::from(len));
@@ -297,23 +308,33 @@ impl AgentIndex {
         keep: Option<Keep<'_>>,
     ) -> Vec<(u32, f64)> {
         let depth = self.params.feedback_docs;
-        let mut top: Vec<(f64, u32)> = Vec::with_capacity(depth + 1);
+        // The best `depth` by (score, seq), as the final ranking orders ties.
+        let mut top: Vec<Hit> = Vec::with_capacity(depth + 1);
         for &ord in touched {
-            let x = scores[ord as usize];
-            if top.len() == depth && top.last().is_some_and(|&(w, _)| w >= x) {
+            let hit = Hit {
+                x: scores[ord as usize],
+                seq: self.seqs[ord as usize],
+                ord,
+            };
+            if top.len() == depth && top.last().is_some_and(|worst| *worst >= hit) {
                 continue;
             }
-            if !keep.is_none_or(|keep| keep(&self.docs[ord as usize], x)) {
+            // The filters, but not the similarity floor: the first-pass score is not final.
+            if !keep.is_none_or(|keep| keep(&self.docs[ord as usize], f64::MAX)) {
                 continue;
             }
-            let at = top.partition_point(|&(w, _)| w >= x);
-            top.insert(at, (x, ord));
+            let at = top.partition_point(|h| *h > hit);
+            top.insert(at, hit);
             top.truncate(depth);
         }
         let n = f64::from(self.live);
-        let docs = top.iter().map(|&(x, ord)| {
-            let d = &self.docs[ord as usize];
-            (x, f64::from(self.lens[ord as usize]), d.terms.as_slice())
+        let docs = top.iter().map(|h| {
+            let d = &self.docs[h.ord as usize];
+            (
+                h.x,
+                f64::from(self.lens[h.ord as usize]),
+                d.terms.as_slice(),
+            )
         });
         let df = |term: u32| f64::from(self.df[term as usize]);
         rank::feedback(&self.params, n, docs, df, terms)
@@ -587,31 +608,41 @@ mod tests {
     }
 
     #[test]
-    fn feedback_finds_a_memory_sharing_no_query_word_with_the_query() {
-        let mut ix = AgentIndex::default();
-        for seq in 0..40 {
-            ix.insert(
-                seq,
-                row(seq, "fact"),
-                seq as u64,
-                &words("weather talk today"),
-            );
-        }
-        ix.insert(50, row(50, "fact"), 50, &words("pottery class clay bowl"));
-        ix.insert(51, row(51, "fact"), 51, &words("pottery wheel clay"));
-        ix.insert(52, row(52, "fact"), 52, &words("glazed clay bowl"));
-        let (hits, _) = ix.search(&words("pottery"), 10, None);
-        // m52 holds no query word, but the words of the pottery memories.
-        assert_eq!(ids(&hits).len(), 3);
-        assert!(ids(&hits).contains(&"m52".to_owned()));
-        assert!(hits[2].1 < hits[1].1);
-        let plain = Params {
+    fn feedback_reorders_the_matches_by_the_words_of_the_best_ones_and_adds_none() {
+        let build = |params: Params| {
+            let mut ix = AgentIndex::with_params(params);
+            for seq in 0..40 {
+                ix.insert(
+                    seq,
+                    row(seq, "fact"),
+                    seq as u64,
+                    &words("weather talk today"),
+                );
+            }
+            ix.insert(50, row(50, "fact"), 50, &words("pottery clay glaze"));
+            ix.insert(51, row(51, "fact"), 51, &words("pottery clay glaze"));
+            ix.insert(52, row(52, "fact"), 52, &words("pottery sale cheap"));
+            ix.insert(53, row(53, "fact"), 53, &words("clay glaze kiln"));
+            ix
+        };
+        let plain = build(Params {
             feedback_terms: 0,
             ..Params::default()
-        };
-        let mut ix2 = AgentIndex::with_params(plain);
-        ix2.insert(52, row(52, "fact"), 52, &words("glazed clay bowl"));
-        ix2.insert(50, row(50, "fact"), 50, &words("pottery class clay bowl"));
-        assert_eq!(ids(&ix2.search(&words("pottery"), 10, None).0), ["m50"]);
+        });
+        // Equal BM25 scores: newest first.
+        let (hits, total) = plain.search(&words("pottery"), 10, None);
+        assert_eq!(
+            (ids(&hits), total),
+            (vec!["m52".into(), "m51".into(), "m50".into()], 3)
+        );
+        // The best matches share clay and glaze; the odd one out falls behind them, and the
+        // memory holding no query word stays out.
+        let fed = build(Params::default());
+        let (hits, total) = fed.search(&words("pottery"), 10, None);
+        assert_eq!(
+            (ids(&hits), total),
+            (vec!["m51".into(), "m50".into(), "m52".into()], 3)
+        );
+        assert!(hits[1].1 > hits[2].1);
     }
 }

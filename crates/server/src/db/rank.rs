@@ -45,7 +45,8 @@ pub fn idf(n: f64, df: f64) -> f64 {
 /// first-pass score `x`, length `len` and (term, weighted frequency) list, lends its terms
 /// in proportion to `x` and to their share of its length; a term's weight is that times its
 /// IDF. Terms already searched, held by one memory only, or too common are left out; the
-/// best `feedback_terms` are returned with query weights up to `feedback_weight`.
+/// best `feedback_terms` are returned with query weights up to `feedback_weight`, and none
+/// counting more (weight times IDF) than the strongest searched term.
 pub fn feedback<'a>(
     p: &Params,
     n: f64,
@@ -68,8 +69,17 @@ pub fn feedback<'a>(
     best.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     best.truncate(p.feedback_terms);
     let top = best.first().map_or(1.0, |b| b.1);
+    // An added term weighs at most as much as the query's strongest term: where the query's
+    // words are in nearly every memory, feedback must not outweigh them.
+    let strongest = searched
+        .iter()
+        .map(|&(t, qw)| qw * idf(n, df(t)))
+        .fold(0.0, f64::max);
     best.iter()
-        .map(|&(t, w)| (t, p.feedback_weight * w / top))
+        .map(|&(t, w)| {
+            let cap = (strongest / idf(n, df(t)).max(1e-9)).min(1.0);
+            (t, p.feedback_weight * w / top * cap)
+        })
         .collect()
 }
 
