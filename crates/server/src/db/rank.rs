@@ -108,6 +108,14 @@ mod tests {
         assert_eq!(terms, [1, 4]);
         assert!((out[0].1 - p.feedback_weight).abs() < 1e-12);
         assert!(out[1].1 > 0.0 && out[1].1 < out[0].1);
+        // A query word held by every memory: added terms weigh no more than it does.
+        let everywhere = |t: u32| [100.0, 3.0, 1.0, 100.0, 2.0][t as usize];
+        let docs = [(2.0, 4.0, strong), (1.0, 4.0, weak)].into_iter();
+        let capped = feedback(&p, 100.0, docs, everywhere, &[(0, 1.0)]);
+        assert_eq!(capped.len(), 2);
+        for (t, w) in capped {
+            assert!(w > 0.0 && w * idf(100.0, everywhere(t)) <= idf(100.0, 100.0) + 1e-12);
+        }
         let off = Params {
             feedback_terms: 0,
             ..p

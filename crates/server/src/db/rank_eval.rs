@@ -232,3 +232,47 @@ fn rank_eval() {
         );
     }
 }
+
+/// Search time over all questions with every conversation stored ten times (about 60k).
+#[test]
+#[ignore]
+fn rank_time() {
+    let path = std::env::var("LOCOMO").unwrap_or("/work/shared/data/locomo10.json".into());
+    let data: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    let tok = Tokenizer::new(&conn).unwrap();
+    let mut ix = AgentIndex::with_params(params());
+    let mut i = 0;
+    for _ in 0..10 {
+        for sample in &data {
+            for (title, content, tag) in memories(sample, "ctx3") {
+                let mut fields: [Vec<String>; 3] = Default::default();
+                for (text, f) in [&title, &content, &tag].into_iter().zip(&mut fields) {
+                    tok.tokenize(text, false, f).unwrap();
+                }
+                ix.insert_fields(i, row(i as usize, title, content, tag), i as u64, &fields);
+                i += 1;
+            }
+        }
+    }
+    let mut queries = Vec::new();
+    for sample in &data {
+        for qa in sample["qa"].as_array().unwrap() {
+            let mut tokens = Vec::new();
+            for w in crate::search::terms(qa["question"].as_str().unwrap_or("")) {
+                tok.tokenize(&w, true, &mut tokens).unwrap();
+            }
+            queries.push(tokens);
+        }
+    }
+    let t0 = std::time::Instant::now();
+    for q in &queries {
+        std::hint::black_box(ix.search(q, 10, None));
+    }
+    let per = t0.elapsed().as_secs_f64() / queries.len() as f64;
+    println!(
+        "{i} memories, {} queries: {:.1} us per search",
+        queries.len(),
+        per * 1e6
+    );
+}
