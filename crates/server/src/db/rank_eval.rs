@@ -4,8 +4,13 @@
 //!     LOCOMO=/work/shared/data/locomo10.json cargo test -p memanto-server --lib \
 //!         rank_eval -- --ignored --nocapture
 //!
-//! Environment: `K1`, `B`, `W` (three field weights, "title,content,tags"), `DOC` (how a
-//! turn becomes a memory: `base` or `ctx`, with the previous turn as the title).
+//! Environment: `K1`, `B`, `W` (three field weights, "title,content,tags"), `FD`, `FT`,
+//! `FW`, `FMAX` (feedback documents, terms, weight, largest document share), and `DOC`, how
+//! a turn becomes a memory: `ctx3` (default; as `memanto_client.datasets.locomo` stores it:
+//! the end of the previous turn's words as the title), `base` (the turn alone), `ctx` /
+//! `ctx2` / `ctx2t` / `ctx2e` / `ctxn` / `ctxd` (variants tried: the previous turn with its
+//! speaker, whole, its first or last 100 characters, with the next turn, with the date).
+//! `rank_time` times every question against all conversations stored ten times (~60k).
 
 use serde_json::Value;
 
