@@ -9,9 +9,7 @@ mod memory;
 pub use memory::{MemoryItem, MemoryRow, Trust};
 
 // The wire contract's names and limits, stated once in memanto-protocol.
-pub use memanto_protocol::limits::{
-    MAX_BATCH, MAX_CONTENT_CHARS, MAX_QUERY_CHARS, MAX_TITLE_CHARS,
-};
+pub use memanto_protocol::limits::{MAX_BATCH, MAX_CONTENT_CHARS, MAX_QUERY_CHARS, MAX_TITLE_CHARS};
 pub use memanto_protocol::{MEMORY_TYPES, PATTERNS, PROVENANCES};
 /// Largest recall `limit` (signed: query strings may carry negative numbers).
 pub const MAX_LIMIT: i64 = memanto_protocol::limits::MAX_LIMIT as i64;
