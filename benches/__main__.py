@@ -4,7 +4,8 @@ a native load generator, all talking to a LocalServer in another process.
     python -m benches [--quick | --smoke] [--out bench-results] [--data PATH]
 
 Writes ``results.md`` (tables), ``results.png`` (chart) and ``results.json`` (every
-repetition) to ``--out``. The full run takes about 6 minutes on 2 cores, ``--quick`` about
+repetition) to ``--out``; the full run also runs ``benches.recall_quality`` (evidence hit@5 /
+hit@10 on every LoCoMo conversation) and appends its tables to ``results.md``. The full run takes about 6 minutes on 2 cores, ``--quick`` about
 1.5 minutes, ``--smoke`` a few seconds (a tiny store, one repetition, tiny cells).
 """
 
@@ -40,10 +41,11 @@ class Plan:
     scale_seconds: float = 1.5
     ceiling_seconds: float = 1.0
     ceiling: bool = True  # run the native load generator (it needs whole seconds per cell)
+    quality: bool = False  # also run the recall-quality benchmark (benches.recall_quality)
 
 
 PLANS = {
-    "full": Plan(reps=3, warmup=0.25, duration=1.0, concurrency=(1, 8, 64)),
+    "full": Plan(reps=3, warmup=0.25, duration=1.0, concurrency=(1, 8, 64), quality=True),
     "quick": Plan(reps=1, warmup=0.2, duration=0.5, concurrency=(1, 8, 64), scale_reps=1, scale_seconds=1.0),
     "smoke": Plan(reps=1, warmup=0.02, duration=0.05, concurrency=(1, 4), memories=300, questions=60,
                   scale_reps=1, scale_seconds=0.1, ceiling=False),
@@ -150,6 +152,14 @@ def main(argv: list[str] | None = None) -> int:
 
     results.seconds = time.perf_counter() - started
     paths = report.write(results, args.out)
+    if plan.quality:
+        from . import recall_quality
+
+        convs, lat = recall_quality.run(data_path, args.out, None, True, True, reps=3)
+        md = args.out / "results.md"
+        md.write_text(md.read_text(encoding="utf-8") + "\n" + recall_quality.markdown(convs, lat, True),
+                      encoding="utf-8")
+        paths.append(args.out / "recall_quality.md")
     log(f"done in {results.seconds:.0f} s: " + ", ".join(str(p) for p in paths))
     return 1 if results.errors() else 0
 

@@ -1,8 +1,8 @@
 """The benchmark's data: LoCoMo turns as memories, LoCoMo questions as queries, and notes to
 remember.
 
-Every turn becomes ``[<session date>] <speaker>: <text>`` tagged with its dialogue id, as in
-``examples/quickstart.py``. Notes written by the remember workloads use words that occur in
+Every turn becomes a memory as ``examples/quickstart.py`` stores it
+(``memanto_client.datasets.locomo.turns_as_memories``). Notes written by the remember workloads use words that occur in
 no LoCoMo question, so the writes of one benchmark cell never change how much work the recall
 queries of a later cell cost the server.
 """
@@ -10,12 +10,12 @@ queries of a later cell cost the server.
 from __future__ import annotations
 
 import itertools
-import json
-import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
+
+from memanto_client.datasets.locomo import load_samples, turns_as_memories
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "locomo10.json"
@@ -35,30 +35,10 @@ class Dataset:
 
 
 def load(path: Path) -> Dataset:
-    samples = json.loads(path.read_text(encoding="utf-8"))
-    if isinstance(samples, dict):
-        samples = [samples]
+    samples = load_samples(path)
     memories = [m for sample in samples for m in turns_as_memories(sample)]
     questions = [qa["question"][:1000] for sample in samples for qa in sample.get("qa", []) if qa.get("question")]
     return Dataset(memories, questions)
-
-
-def turns_as_memories(sample: dict[str, Any]) -> list[dict[str, Any]]:
-    conv = sample["conversation"]
-    sessions = sorted(int(m.group(1)) for k in conv if (m := re.fullmatch(r"session_(\d+)", k)))
-    memories = []
-    for n in sessions:
-        date = conv.get(f"session_{n}_date_time", f"session {n}")
-        for turn in conv[f"session_{n}"]:
-            text = turn.get("text", "")
-            if turn.get("blip_caption"):
-                text += f" [shares a photo: {turn['blip_caption']}]"
-            memories.append({
-                "content": f"[{date}] {turn['speaker']}: {text}"[:10_000],
-                "type": "event",
-                "tags": [turn["dia_id"]],
-            })
-    return memories
 
 
 def batches(items: list[Any], size: int = 100) -> Iterator[list[Any]]:

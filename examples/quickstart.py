@@ -5,6 +5,9 @@
 With no MEMANTO_BASE_URL set it starts the embedded LocalServer on a temporary SQLite file.
 With MEMANTO_BASE_URL (and MOORCHEH_API_KEY) set it uses that server instead.
 
+Every turn becomes a memory: its content '[<date>] <speaker>: <text>', the turn it answers as
+its title, its dialogue id as its tag (memanto_client.datasets.locomo.turns_as_memories).
+
 Data: one LoCoMo conversation ships in examples/data (LoCoMo, Snap Research, CC BY-NC 4.0;
 see examples/data/NOTICE.md). --data takes any LoCoMo-format file.
 """
@@ -12,9 +15,7 @@ see examples/data/NOTICE.md). --data takes any LoCoMo-format file.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 import sys
 import time
 import uuid
@@ -23,51 +24,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 from memanto_client import Client, LocalServer, Session
+from memanto_client.datasets.locomo import CATEGORIES, evidence_ids, load_samples, questions_with_evidence, turns_as_memories
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE / "data" / "locomo-conv-26.json"
-CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
 
 
 def load_conversation(path: Path, index: int) -> dict[str, Any]:
-    samples = json.loads(path.read_text(encoding="utf-8"))
-    if isinstance(samples, dict):
-        samples = [samples]
+    samples = load_samples(path)
     if not 0 <= index < len(samples):
         sys.exit(f"{path} holds {len(samples)} conversation(s); --conversation {index} is out of range")
-    sample: dict[str, Any] = samples[index]
-    return sample
-
-
-def turns_as_memories(sample: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every turn as a memory: '[<session date>] <speaker>: <text>', tagged with its dialogue id."""
-    conv = sample["conversation"]
-    sessions = sorted(
-        (int(m.group(1)) for k in conv if (m := re.fullmatch(r"session_(\d+)", k))),
-    )
-    memories = []
-    for n in sessions:
-        date = conv.get(f"session_{n}_date_time", f"session {n}")
-        for turn in conv[f"session_{n}"]:
-            text = turn.get("text", "")
-            if turn.get("blip_caption"):
-                text += f" [shares a photo: {turn['blip_caption']}]"
-            memories.append(
-                {
-                    "content": f"[{date}] {turn['speaker']}: {text}"[:10_000],
-                    "type": "event",
-                    "tags": [turn["dia_id"]],
-                    "source": "locomo",
-                }
-            )
-    return memories
-
-
-def evidence_ids(qa: dict[str, Any]) -> set[str]:
-    ids: set[str] = set()
-    for e in qa.get("evidence") or []:
-        ids.update(p.strip() for p in re.split(r"[;,\s]+", str(e)) if p.strip())
-    return ids
+    return samples[index]
 
 
 def connect(stack: ExitStack, api_version: Literal["0.0", "0.2"] | None) -> Client:
@@ -162,7 +129,7 @@ def main() -> int:
     total_start = time.perf_counter()
     sample = load_conversation(args.data, args.conversation)
     memories = turns_as_memories(sample)
-    questions = [qa for qa in sample.get("qa", []) if evidence_ids(qa)]
+    questions = questions_with_evidence(sample)
     conv = sample["conversation"]
     print(f"Conversation {sample.get('sample_id', args.conversation)} between {conv.get('speaker_a')} "
           f"and {conv.get('speaker_b')}: {len(memories)} turns, {len(questions)} questions with evidence")

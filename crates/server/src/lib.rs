@@ -19,6 +19,7 @@ mod model;
 mod routes;
 mod search;
 mod state;
+mod stopwords;
 mod time;
 mod tokens;
 mod validate;

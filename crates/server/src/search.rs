@@ -5,15 +5,6 @@ use std::collections::HashSet;
 /// At most this many distinct terms are searched.
 const MAX_TERMS: usize = 64;
 
-/// Very common English words, dropped from queries that have other words too.
-const STOPWORDS: &[&str] = &[
-    "a", "about", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "did", "do",
-    "does", "for", "from", "had", "has", "have", "how", "i", "in", "is", "it", "its", "me", "my",
-    "of", "on", "or", "our", "so", "that", "the", "their", "them", "then", "there", "these",
-    "they", "this", "to", "was", "we", "were", "what", "when", "where", "which", "who", "whom",
-    "why", "will", "with", "would", "you", "your",
-];
-
 /// The searchable words of `text`, lower-cased and de-duplicated, in order.
 pub fn terms(text: &str) -> Vec<String> {
     let mut seen = HashSet::new();
@@ -25,7 +16,7 @@ pub fn terms(text: &str) -> Vec<String> {
         .collect();
     let content: Vec<String> = all
         .iter()
-        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .filter(|w| !crate::stopwords::is_stopword(w))
         .cloned()
         .collect();
     let mut chosen = if content.is_empty() { all } else { content };

@@ -21,13 +21,12 @@ use std::sync::{Arc, RwLock};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::memories::{from_row, COLUMNS, N_COLUMNS};
+use super::rank::{self, Params};
 use super::tokenize::Tokenizer;
 use crate::model::MemoryRow;
 
-const K1: f64 = 1.2;
-const B: f64 = 0.75;
 /// `lens` value of a removed document (its postings stay until the next compaction).
-const DEAD: u32 = u32::MAX;
+const DEAD: f32 = -1.0;
 
 thread_local! {
     /// Per-thread score accumulator, indexed by document ordinal; all zero between searches.
@@ -44,8 +43,8 @@ pub struct Doc {
     /// Its distinct tags, sorted.
     pub tag_set: Vec<String>,
     seq: i64,
-    /// (term id, occurrences) for every distinct token.
-    terms: Vec<(u32, u32)>,
+    /// (term id, field-weighted occurrences) for every distinct token.
+    terms: Vec<(u32, f32)>,
     /// Fingerprint of the indexed text, to skip re-tokenizing unchanged memories.
     text_hash: u64,
 }
@@ -65,22 +64,32 @@ fn text_hash(texts: &[String; 3]) -> u64 {
 #[derive(Default)]
 pub struct AgentIndex {
     term_ids: HashMap<String, u32>,
-    /// By term id: (document ordinal, occurrences).
-    postings: Vec<Vec<(u32, u32)>>,
+    /// By term id: (document ordinal, field-weighted occurrences).
+    postings: Vec<Vec<(u32, f32)>>,
     /// By term id: live documents holding the term.
     df: Vec<u32>,
-    /// By document ordinal: token count, or [`DEAD`].
-    lens: Vec<u32>,
+    /// By document ordinal: field-weighted token count, or [`DEAD`].
+    lens: Vec<f32>,
     /// By document ordinal: the memory's `seq`.
     seqs: Vec<i64>,
     docs: Vec<Doc>,
     by_seq: HashMap<i64, u32>,
     live: u32,
     dead: u32,
-    total_len: u64,
+    total_len: f64,
+    params: Params,
 }
 
 impl AgentIndex {
+    /// An empty index ranking with `params`.
+    #[cfg(test)]
+    pub(super) fn with_params(params: Params) -> AgentIndex {
+        AgentIndex {
+            params,
+            ..AgentIndex::default()
+        }
+    }
+
     fn term_id(&mut self, token: &str) -> u32 {
         if let Some(&id) = self.term_ids.get(token) {
             return id;
@@ -92,14 +101,33 @@ impl AgentIndex {
         id
     }
 
+    #[cfg(test)]
     fn insert(&mut self, seq: i64, row: MemoryRow, hash: u64, tokens: &[String]) {
-        let mut counts: HashMap<u32, u32> = HashMap::new();
-        for t in tokens {
-            *counts.entry(self.term_id(t)).or_default() += 1;
+        let fields = [Vec::new(), tokens.to_vec(), Vec::new()];
+        self.insert_fields(seq, row, hash, &fields);
+    }
+
+    /// Indexes a memory from the tokens of its fields (title, content, tags), each token
+    /// counting its field's weight (BM25F).
+    pub(super) fn insert_fields(
+        &mut self,
+        seq: i64,
+        row: MemoryRow,
+        hash: u64,
+        fields: &[Vec<String>; 3],
+    ) {
+        let mut counts: HashMap<u32, f32> = HashMap::new();
+        let mut len = 0.0f32;
+        let weights = self.params.weights;
+        for (tokens, &w) in fields.iter().zip(&weights) {
+            for t in tokens {
+                *counts.entry(self.term_id(t)).or_default() += w;
+            }
+            len += w * tokens.len() as f32;
         }
         let ord = self.docs.len() as u32;
-        let mut terms: Vec<(u32, u32)> = counts.into_iter().collect();
-        terms.sort_unstable();
+        let mut terms: Vec<(u32, f32)> = counts.into_iter().filter(|&(_, f)| f > 0.0).collect();
+        terms.sort_unstable_by_key(|&(t, _)| t);
         for &(term, tf) in &terms {
             self.postings[term as usize].push((ord, tf));
             self.df[term as usize] += 1;
@@ -107,7 +135,6 @@ impl AgentIndex {
         let mut tag_set = row.tags.clone();
         tag_set.sort();
         tag_set.dedup();
-        let len = (tokens.len() as u32).min(DEAD - 1);
         self.lens.push(len);
         self.seqs.push(seq);
         self.docs.push(Doc {
@@ -119,7 +146,7 @@ impl AgentIndex {
         });
         self.by_seq.insert(seq, ord);
         self.live += 1;
-        self.total_len += u64::from(len);
+        self.total_len += f64::from(len);
     }
 
     fn remove(&mut self, seq: i64) {
@@ -129,7 +156,7 @@ impl AgentIndex {
         for &(term, _) in &self.docs[ord as usize].terms {
             self.df[term as usize] -= 1;
         }
-        self.total_len -= u64::from(self.lens[ord as usize]);
+        self.total_len -= f64::from(self.lens[ord as usize]);
         self.lens[ord as usize] = DEAD;
         self.live -= 1;
         self.dead += 1;
@@ -183,36 +210,17 @@ impl AgentIndex {
         keep: Option<Keep<'_>>,
         scores: &mut [f64],
     ) -> (Vec<(&MemoryRow, f64)>, usize) {
-        let n = f64::from(self.live);
-        let avgdl = if self.live > 0 {
-            (self.total_len as f64 / n).max(1e-9)
-        } else {
-            1.0
-        };
+        let terms: Vec<(u32, f64)> = query
+            .iter()
+            .filter_map(|t| self.term_ids.get(t))
+            .map(|&term| (term, 1.0))
+            .collect();
         let mut touched: Vec<u32> = Vec::new();
-        for token in query {
-            let Some(&term) = self.term_ids.get(token) else {
-                continue;
-            };
-            let df = f64::from(self.df[term as usize]);
-            if df == 0.0 {
-                continue;
-            }
-            let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.0);
-            // idf * f * (k1 + 1) / (f + k1 * (1 - b + b * len / avgdl)), one division.
-            let (weight, per_len) = (idf * (K1 + 1.0), K1 * B / avgdl);
-            for &(ord, tf) in &self.postings[term as usize] {
-                let len = self.lens[ord as usize];
-                if len == DEAD {
-                    continue;
-                }
-                let f = f64::from(tf);
-                let s = &mut scores[ord as usize];
-                if *s == 0.0 {
-                    touched.push(ord);
-                }
-                *s += weight * f / (f + K1 * (1.0 - B) + per_len * f64::from(len));
-            }
+        self.accumulate(&terms, scores, &mut touched, false);
+        if self.params.feedback_terms > 0 {
+            let expansion = self.feedback(&terms, &touched, scores, keep);
+            // Feedback reorders the memories matching the query; it adds none.
+            self.accumulate(&expansion, scores, &mut touched, true);
         }
         // The best `limit` in a min-heap; equal scores: the newer memory (higher seq) wins.
         let mut best: BinaryHeap<Reverse<Hit>> = BinaryHeap::with_capacity(limit + 1);
@@ -242,6 +250,94 @@ impl AgentIndex {
             .map(|Reverse(hit)| (&self.docs[hit.ord as usize].row, hit.x))
             .collect();
         (rows, total)
+    }
+
+    fn avgdl(&self) -> f64 {
+        if self.live > 0 {
+            (self.total_len / f64::from(self.live)).max(1e-9)
+        } else {
+            1.0
+        }
+    }
+
+    /// Adds the BM25F contribution of each (term, query weight) to the scores of the live
+    /// documents holding it, noting in `touched` each document scored for the first time;
+    /// with `rescore_only`, only to the documents already scored.
+    fn accumulate(
+        &self,
+        terms: &[(u32, f64)],
+        scores: &mut [f64],
+        touched: &mut Vec<u32>,
+        rescore_only: bool,
+    ) {
+        let n = f64::from(self.live);
+        let (k1, b) = (self.params.k1, self.params.b);
+        let (per_len, base) = (k1 * b / self.avgdl(), k1 * (1.0 - b));
+        for &(term, qw) in terms {
+            let df = f64::from(self.df[term as usize]);
+            if df == 0.0 {
+                continue;
+            }
+            // idf * f * (k1 + 1) / (f + k1 * (1 - b + b * len / avgdl)), one division.
+            let weight = qw * rank::idf(n, df) * (k1 + 1.0);
+            for &(ord, tf) in &self.postings[term as usize] {
+                let len = self.lens[ord as usize];
+                if len < 0.0 {
+                    continue;
+                }
+                let f = f64::from(tf);
+                let s = &mut scores[ord as usize];
+                if *s == 0.0 {
+                    if rescore_only {
+                        continue;
+                    }
+                    touched.push(ord);
+                }
+                *s += weight * f / (f + base + per_len * f64::from(len));
+            }
+        }
+    }
+
+    /// Pseudo-relevance feedback: the terms that best characterise the best few memories of
+    /// the first pass (as `rank::feedback` weighs them), not already searched.
+    fn feedback(
+        &self,
+        terms: &[(u32, f64)],
+        touched: &[u32],
+        scores: &[f64],
+        keep: Option<Keep<'_>>,
+    ) -> Vec<(u32, f64)> {
+        let depth = self.params.feedback_docs;
+        // The best `depth` by (score, seq), as the final ranking orders ties.
+        let mut top: Vec<Hit> = Vec::with_capacity(depth + 1);
+        for &ord in touched {
+            let hit = Hit {
+                x: scores[ord as usize],
+                seq: self.seqs[ord as usize],
+                ord,
+            };
+            if top.len() == depth && top.last().is_some_and(|worst| *worst >= hit) {
+                continue;
+            }
+            // The filters, but not the similarity floor: the first-pass score is not final.
+            if !keep.is_none_or(|keep| keep(&self.docs[ord as usize], f64::MAX)) {
+                continue;
+            }
+            let at = top.partition_point(|h| *h > hit);
+            top.insert(at, hit);
+            top.truncate(depth);
+        }
+        let n = f64::from(self.live);
+        let docs = top.iter().map(|h| {
+            let d = &self.docs[h.ord as usize];
+            (
+                h.x,
+                f64::from(self.lens[h.ord as usize]),
+                d.terms.as_slice(),
+            )
+        });
+        let df = |term: u32| f64::from(self.df[term as usize]);
+        rank::feedback(&self.params, n, docs, df, terms)
     }
 }
 
@@ -291,12 +387,13 @@ impl SearchIndex {
         self.tokenizer.tokenize(word, true, out)
     }
 
-    fn doc_tokens(&self, texts: &[String; 3]) -> rusqlite::Result<Vec<String>> {
-        let mut tokens = Vec::new();
-        for text in texts {
-            self.tokenizer.tokenize(text, false, &mut tokens)?;
+    /// The tokens of each indexed text (title, content, tags).
+    fn doc_tokens(&self, texts: &[String; 3]) -> rusqlite::Result<[Vec<String>; 3]> {
+        let mut fields: [Vec<String>; 3] = Default::default();
+        for (text, tokens) in texts.iter().zip(&mut fields) {
+            self.tokenizer.tokenize(text, false, tokens)?;
         }
-        Ok(tokens)
+        Ok(fields)
     }
 
     /// The agent's index if it is loaded.
@@ -327,7 +424,7 @@ impl SearchIndex {
             let row = from_row(r)?;
             let texts = texts(&row);
             let tokens = self.doc_tokens(&texts)?;
-            index.insert(r.get(N_COLUMNS)?, row, text_hash(&texts), &tokens);
+            index.insert_fields(r.get(N_COLUMNS)?, row, text_hash(&texts), &tokens);
         }
         let index = Arc::new(RwLock::new(index));
         self.agents
@@ -390,7 +487,7 @@ impl SearchIndex {
                 }
                 Some(tokens) => {
                     index.remove(seq);
-                    index.insert(seq, row, hash, &tokens);
+                    index.insert_fields(seq, row, hash, &tokens);
                 }
             }
         }
@@ -486,5 +583,68 @@ mod tests {
         assert_eq!(ids(&hits), before);
         ix.remove(2997);
         assert_eq!(ids(&ix.search(&words("rare"), 1, None).0), ["m2994"]);
+    }
+
+    #[test]
+    fn field_weights_count_in_frequency_and_length() {
+        let params = Params {
+            feedback_terms: 0,
+            ..Params::default()
+        };
+        let mut ix = AgentIndex::with_params(params);
+        let f = |t: &str, c: &str, g: &str| {
+            [words(t), words(c), words(g)]
+                .map(|w| w.into_iter().filter(|x| !x.is_empty()).collect::<Vec<_>>())
+        };
+        // The same words, once in the content, once in the (half-weight) title.
+        ix.insert_fields(1, row(1, "fact"), 1, &f("", "kayak lake", ""));
+        ix.insert_fields(2, row(2, "fact"), 2, &f("kayak lake", "", ""));
+        ix.insert_fields(3, row(3, "fact"), 3, &f("", "tent", "kayak"));
+        assert_eq!(ix.lens, [2.0, 1.0, 2.0]);
+        let (hits, total) = ix.search(&words("kayak"), 10, None);
+        assert_eq!(total, 3);
+        // Content and tags weigh alike (equal scores: newest first); the title counts half.
+        assert_eq!(ids(&hits), ["m3", "m1", "m2"]);
+        assert_eq!(hits[0].1, hits[1].1);
+        assert!(hits[2].1 > 0.0 && hits[2].1 < hits[1].1);
+    }
+
+    #[test]
+    fn feedback_reorders_the_matches_by_the_words_of_the_best_ones_and_adds_none() {
+        let build = |params: Params| {
+            let mut ix = AgentIndex::with_params(params);
+            for seq in 0..40 {
+                ix.insert(
+                    seq,
+                    row(seq, "fact"),
+                    seq as u64,
+                    &words("weather talk today"),
+                );
+            }
+            ix.insert(50, row(50, "fact"), 50, &words("pottery clay glaze"));
+            ix.insert(51, row(51, "fact"), 51, &words("pottery clay glaze"));
+            ix.insert(52, row(52, "fact"), 52, &words("pottery sale cheap"));
+            ix.insert(53, row(53, "fact"), 53, &words("clay glaze kiln"));
+            ix
+        };
+        let plain = build(Params {
+            feedback_terms: 0,
+            ..Params::default()
+        });
+        // Equal BM25 scores: newest first.
+        let (hits, total) = plain.search(&words("pottery"), 10, None);
+        assert_eq!(
+            (ids(&hits), total),
+            (vec!["m52".into(), "m51".into(), "m50".into()], 3)
+        );
+        // The best matches share clay and glaze; the odd one out falls behind them, and the
+        // memory holding no query word stays out.
+        let fed = build(Params::default());
+        let (hits, total) = fed.search(&words("pottery"), 10, None);
+        assert_eq!(
+            (ids(&hits), total),
+            (vec!["m51".into(), "m50".into(), "m52".into()], 3)
+        );
+        assert!(hits[1].1 > hits[2].1);
     }
 }

@@ -10,6 +10,9 @@ mod index;
 pub mod memories;
 pub mod policies;
 pub mod query;
+pub(crate) mod rank;
+#[cfg(test)]
+mod rank_eval;
 pub mod recent;
 mod schema;
 pub mod sessions;

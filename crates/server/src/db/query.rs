@@ -244,31 +244,28 @@ impl Db {
     }
 }
 
-/// Lists the memories passing `q`'s filters, newest `updated_at` first.
+/// Lists the memories passing `q`'s filters, newest `updated_at` first. The page and the
+/// count are two queries: a window `COUNT(*) OVER ()` would read and sort every matching
+/// row for each page, where these walk the `(agent_id, updated_at)` index and stop.
 fn list(conn: &Connection, q: &SearchQuery) -> ApiResult<SearchResult> {
     let mut args = Args::default();
     let agent = args.bind(q.agent_id.clone());
     let filters = filters(q, &mut args);
+    let count_sql = format!("SELECT COUNT(*) FROM memories m WHERE m.agent_id = {agent}{filters}");
+    let total: i64 = conn
+        .prepare_cached(&count_sql)?
+        .query_row(params_from_iter(args.0.iter()), |r| r.get(0))?;
     let limit = args.bind(q.limit);
     let sql = format!(
-        "SELECT {COLUMNS}, COUNT(*) OVER ()
+        "SELECT {COLUMNS}
          FROM memories m
          WHERE m.agent_id = {agent}{filters}
          ORDER BY m.updated_at DESC, m.seq DESC
          LIMIT {limit}"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut total = 0;
     let rows = stmt
-        .query_map(params_from_iter(args.0), |r| {
-            Ok((from_row(r)?, r.get::<_, i64>(super::memories::N_COLUMNS)?))
-        })?
-        .map(|res| {
-            res.map(|(row, n)| {
-                total = n;
-                row
-            })
-        })
+        .query_map(params_from_iter(args.0), from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(SearchResult { rows, total })
 }

@@ -1,0 +1,1 @@
+"""Public conversation data sets turned into memories (no third-party dependencies)."""
