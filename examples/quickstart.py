@@ -99,6 +99,10 @@ def show_answers(session: Session, questions: list[dict[str, Any]]) -> None:
             print(f"    [{', '.join(m.tags)}] score {score}: {m.content[:90]}")
 
 
+def client_generation(session: Session) -> str | None:
+    return session.server.generation if session.server else None
+
+
 def show_session(session: Session) -> None:
     c = session.claims
     print("\nSession token claims (decoded locally; the token itself is never printed):")
@@ -106,9 +110,15 @@ def show_session(session: Session) -> None:
     print(f"  session_id:     {c.session_id}")
     print(f"  expires_at:     {c.expires_at.isoformat()}")
     print(f"  time remaining: {str(c.time_remaining).split('.')[0]}")
-    record = session.extend(hours=1)
-    print(f"Extended by 1 hour: expires_at now {session.expires_at.isoformat()}"
-          f" (server record: {record.expires_at.isoformat() if record.expires_at else '-'})")
+    if client_generation(session) == "0.2":
+        # 0.2.x has no extend: the session renews by activating again (a new session id).
+        record = session.extend()
+        print(f"Renewed (0.2.x: activated again, the server's 6 hours): expires_at now "
+              f"{session.expires_at.isoformat()}, session {record.session_id}")
+    else:
+        record = session.extend(hours=1)
+        print(f"Extended by 1 hour: expires_at now {session.expires_at.isoformat()}"
+              f" (server record: {record.expires_at.isoformat() if record.expires_at else '-'})")
     info = session.current()
     print(f"current(): session {info.session_id}, status {info.status}, "
           f"{info.time_remaining_seconds} s remaining")

@@ -114,7 +114,7 @@ def _mcp(args: argparse.Namespace, rest: list[str]) -> int:
     except ImportError as e:
         if (e.name or "").split(".")[0] != "mcp":
             raise
-        print("error: the MCP server needs the `mcp` package: pip install 'memanto-client[mcp]'", file=sys.stderr)
+        print("error: the MCP server needs the `mcp` package: pip install 'memanto-client[mcp]' (from a checkout: pip install '.[mcp]')", file=sys.stderr)
         return 1
     return mcp_main(rest, base_url=args.base_url)
 

@@ -6,9 +6,11 @@ and Ctrl-C abandons a call within about 50 ms."""
 from __future__ import annotations
 
 import os
+import warnings
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence, TypeVar
 
+from . import _native
 from ._curation import _CurationCalls
 from ._network import check_text, make_coroutine_functions, network
 from ._params import limit_param, str_list, time_param, type_name
@@ -20,6 +22,7 @@ from ._types import (
     UploadResult,
     RecallResult,
     RememberResult,
+    ServerInfo,
     SessionClaims,
     SessionInfo,
     SessionRecord,
@@ -30,6 +33,9 @@ from .exceptions import ValidationError
 __all__ = ["Session", "AsyncSession"]
 
 T = TypeVar("T")
+
+#: The session lifetime a 0.2.x server gives every activation.
+_SERVER_HOURS: int = _native.LIMITS["default_session_hours"]
 
 
 class _SessionBase(_CurationCalls):
@@ -84,6 +90,13 @@ class _SessionBase(_CurationCalls):
         return bool(self._native.has_token)
 
     @property
+    def server(self) -> ServerInfo | None:
+        """The server generation and version this session's client speaks to (see
+        ``Client.server``)."""
+        found: ServerInfo | None = self._client.server
+        return found
+
+    @property
     def session_token(self) -> str:
         """The session token itself: a secret. Do not print or log it."""
         return str(self._native.token())
@@ -128,7 +141,20 @@ class _SessionBase(_CurationCalls):
         """
         if isinstance(hours, bool) or not isinstance(hours, int) or hours <= 0:
             raise ValidationError(f"hours must be a positive whole number, got {hours!r}")
-        return self._finish(self._native.extend(hours), self._keep_record)
+
+        def keep(data: Mapping[str, Any]) -> SessionRecord:
+            record = self._keep_record(data)
+            if record.extra.get("renewed_by") == "activate" and hours != _SERVER_HOURS:
+                warnings.warn(
+                    f"extend(hours={hours}): 0.2.x servers have no extend, so the session was renewed "
+                    f"by activating again, for the server's lifetime ({_SERVER_HOURS} h from now), "
+                    f"not by {hours} h; it now expires at {record.expires_at}",
+                    UserWarning,
+                    stacklevel=4,
+                )
+            return record
+
+        return self._finish(self._native.extend(hours), keep)
 
     @network
     def deactivate(self) -> SessionSummary:

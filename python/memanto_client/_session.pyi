@@ -12,6 +12,7 @@ from ._types import (
     MemoryOperation,
     RecallResult,
     RememberResult,
+    ServerInfo,
     SessionClaims,
     SessionInfo,
     SessionRecord,
@@ -45,6 +46,8 @@ class _SessionBase(_CurationCalls):
     def is_expired(self) -> bool: ...
     @property
     def is_active(self) -> bool: ...
+    @property
+    def server(self) -> ServerInfo | None: ...
     @property
     def session_token(self) -> str: ...
 

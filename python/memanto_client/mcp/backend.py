@@ -50,7 +50,9 @@ class _FileLock:
     """
 
     def __init__(self, db: Path) -> None:
-        self._file: IO[bytes] | None = open(db.with_name(db.name + ".mcp.lock"), "a+b")  # noqa: SIM115
+        path = db.with_name(db.name + ".mcp.lock")
+        # Owner-only, like the database beside it.
+        self._file: IO[bytes] | None = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+b")
         try:
             if sys.platform == "win32":
                 import msvcrt

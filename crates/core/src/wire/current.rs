@@ -31,6 +31,10 @@ fn missing(why: &'static str, instead: &'static str) -> Refusal {
     Refusal::Missing { why, instead }
 }
 
+fn argument(name: &'static str, why: &'static str, instead: &'static str) -> Refusal {
+    Refusal::Argument { name, why, instead }
+}
+
 fn list(v: &[String]) -> Option<Vec<String>> {
     (!v.is_empty()).then(|| v.to_vec())
 }
@@ -93,7 +97,8 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
             metadata,
         } => {
             if metadata.is_some_and(|m| !m.is_empty()) {
-                return Err(missing(
+                return Err(argument(
+                    "metadata",
                     "0.2.x servers do not store agent metadata",
                     "Leave metadata out (put it in description=... if it must be kept).",
                 ));
@@ -119,7 +124,8 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
             duration_hours,
         } => {
             if duration_hours.is_some() {
-                return Err(missing(
+                return Err(argument(
+                    "duration_hours",
                     "0.2.x servers set the session lifetime themselves (6 hours by default) and \
                      ignore duration_hours",
                     "Leave duration_hours out; sessions are renewed automatically.",
@@ -211,7 +217,8 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
         }
         Op::Answer(a) => {
             if a.header_prompt.is_some() || a.footer_prompt.is_some() {
-                return Err(missing(
+                return Err(argument(
+                    "header_prompt",
                     "0.2.x servers fix the answer prompts server-side",
                     "Leave header_prompt/footer_prompt out.",
                 ));
@@ -254,7 +261,8 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
         }
         Op::Update { memory_id, update } => {
             if update.provenance.is_some() {
-                return Err(missing(
+                return Err(argument(
+                    "provenance",
                     "0.2.x servers keep a memory's provenance on update",
                     "Leave provenance out, or store a new memory with the provenance you want.",
                 ));

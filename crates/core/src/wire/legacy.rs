@@ -26,6 +26,10 @@ fn missing(why: &'static str, instead: &'static str) -> Refusal {
     Refusal::Missing { why, instead }
 }
 
+fn argument(name: &'static str, why: &'static str, instead: &'static str) -> Refusal {
+    Refusal::Argument { name, why, instead }
+}
+
 /// The query parameters 0.0.8 reads for remember.
 fn remember_query(m: &MemoryInput) -> Vec<(&'static str, String)> {
     let mut q = Vec::new();
@@ -72,13 +76,15 @@ fn temporal_filters(
     args: &TemporalArgs,
 ) -> std::result::Result<Vec<(&'static str, String)>, Refusal> {
     if args.status.as_deref().is_some_and(|s| s != "all") {
-        return Err(missing(
+        return Err(argument(
+            "status",
             "0.0.x temporal queries have no status filter",
             "Leave status out, or use a 0.2.x server.",
         ));
     }
     if args.created_after.is_some() || args.created_before.is_some() {
-        return Err(missing(
+        return Err(argument(
+            "created_after",
             "0.0.x temporal queries have no creation window",
             "Leave created_after/created_before out, or use recall(..., created_after=...).",
         ));
@@ -188,7 +194,8 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
         }
         Op::Recall(a) => {
             if a.status.as_deref().is_some_and(|s| s != "all") {
-                return Err(missing(
+                return Err(argument(
+                    "status",
                     "0.0.x recall has no status filter (memories there do not expire)",
                     "Leave status out, or use recall_current() for what is not superseded.",
                 ));

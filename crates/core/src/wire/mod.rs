@@ -77,6 +77,12 @@ pub enum Refusal {
         why: &'static str,
         instead: &'static str,
     },
+    /// The call exists, but not with this argument: its name, why, and what to do instead.
+    Argument {
+        name: &'static str,
+        why: &'static str,
+        instead: &'static str,
+    },
     /// The arguments break a rule of this generation (e.g. 0.0.x's temperature ≤ 1).
     Invalid(Error),
 }
@@ -101,31 +107,36 @@ fn encode_with(generation: Generation, agent: &str, op: &Op<'_>) -> Encoded {
 /// generations) by the other's; else an `Unsupported` error naming the server and the
 /// alternative, before anything is sent.
 pub fn encode(server: &ServerInfo, agent: &str, op: &Op<'_>) -> crate::error::Result<Call> {
-    match encode_with(server.generation, agent, op) {
-        Ok(call) => Ok(call),
-        Err(Refusal::Invalid(e)) => Err(e),
-        Err(Refusal::Missing { why, instead }) => {
-            if server.serves_both {
-                let other = match server.generation {
-                    Generation::Legacy => Generation::Current,
-                    Generation::Current => Generation::Legacy,
-                };
-                match encode_with(other, agent, op) {
-                    Ok(call) => return Ok(call),
-                    Err(Refusal::Invalid(e)) => return Err(e),
-                    Err(Refusal::Missing { .. }) => {}
-                }
-            }
-            Err(Error::new(
-                ErrorKind::Unsupported,
-                format!(
-                    "{} is not offered by {}: {why}. {instead}",
-                    op.name(),
-                    server.describe()
-                ),
-            ))
+    let refusal = match encode_with(server.generation, agent, op) {
+        Ok(call) => return Ok(call),
+        Err(Refusal::Invalid(e)) => return Err(e),
+        Err(r) => r,
+    };
+    if server.serves_both {
+        let other = match server.generation {
+            Generation::Legacy => Generation::Current,
+            Generation::Current => Generation::Legacy,
+        };
+        match encode_with(other, agent, op) {
+            Ok(call) => return Ok(call),
+            Err(Refusal::Invalid(e)) => return Err(e),
+            Err(_) => {}
         }
     }
+    let message = match refusal {
+        Refusal::Missing { why, instead } => format!(
+            "{} is not offered by {}: {why}. {instead}",
+            op.name(),
+            server.describe()
+        ),
+        Refusal::Argument { name, why, instead } => format!(
+            "{} with {name}=... is not offered by {}: {why}. {instead}",
+            op.name(),
+            server.describe()
+        ),
+        Refusal::Invalid(e) => return Err(e),
+    };
+    Err(Error::new(ErrorKind::Unsupported, message))
 }
 
 /// A success body in the shape the SDK reads, whichever generation's encoding was used.

@@ -55,6 +55,8 @@ fn row(i: usize, title: String, content: String, tag: String) -> MemoryRow {
         created_at: String::new(),
         updated_at: String::new(),
         trust: Trust::default(),
+        expired_at: None,
+        expired_by: None,
         score: None,
     }
 }

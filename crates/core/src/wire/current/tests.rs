@@ -141,6 +141,12 @@ fn remember_answer_and_management() {
     };
     let e = wire::encode(&server(), "bot", &Op::Answer(&prompts)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Unsupported);
+    assert!(
+        e.message
+            .starts_with("session.answer() with header_prompt=... is not offered"),
+        "{}",
+        e.message
+    );
     let c = enc(Op::Activate {
         agent_id: "bot",
         duration_hours: None,
