@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any, Awaitable, Callable, Generator, Mapping, TypeVar
 
 from . import _native
-from ._network import check_text, make_coroutine_functions, network
+from ._network import check_json, check_text, make_coroutine_functions, network
 from ._session import AsyncSession, Session
 from ._types import AgentInfo, Health, ServerInfo, SessionInfo, SessionRecord, SessionSummary, json_object
 from .exceptions import NotFoundError, ValidationError
@@ -236,6 +236,8 @@ class _AgentsBase:
             ValidationError: bad ``agent_id`` or ``pattern`` (before sending).
             ConflictError: an agent with this id exists.
         """
+        if metadata is not None:
+            check_json("metadata", dict(metadata) if isinstance(metadata, Mapping) else metadata)
         data = self._client._native.create_agent(agent_id, pattern, description, dict(metadata) if metadata else None)
         return self._client._finish(data, self._agent)
 

@@ -5,9 +5,10 @@ naming the server version and the alternative. The default LocalServer offers th
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
-from ._network import network
+from ._network import check_json, network
 from ._types import ConflictList, DailySummary, ExtractResult, MemoryOperation, PolicyResult, json_object
 from .exceptions import ValidationError
 
@@ -29,6 +30,25 @@ def _messages(messages: Iterable[Mapping[str, Any] | tuple[str, str]]) -> list[t
             raise ValidationError(f"messages[{i}]: 'role' and 'content' must be strings")
         out.append((role, content))
     return out
+
+
+def _day(value: str | date | None) -> str | None:
+    """A ``YYYY-MM-DD`` day from a string, a ``date`` or an aware ``datetime`` (its UTC day)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValidationError("date is a naive datetime; pass an aware one or a date")
+        return value.astimezone(timezone.utc).date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    raise ValidationError(f"date must be a 'YYYY-MM-DD' string or a date, got {type(value).__name__}")
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"{name} must be True or False, got {value!r}"[:120])
+    return value
 
 
 class _CurationCalls:
@@ -95,10 +115,14 @@ class _CurationCalls:
             when the conversation held nothing worth remembering. UnsupportedOperationError: 0.0.x.
         """
         pairs = _messages(messages)
-        return self._finish(self._native.extract(pairs, bool(dry_run), max_memories, ai_model), ExtractResult._parse)
+        if max_memories is not None and (isinstance(max_memories, bool) or not isinstance(max_memories, int)
+                                         or not 1 <= max_memories <= 100):
+            raise ValidationError(f"max_memories must be an integer between 1 and 100, got {max_memories!r}"[:120])
+        raw = self._native.extract(pairs, _flag("dry_run", dry_run), max_memories, ai_model)
+        return self._finish(raw, ExtractResult._parse)
 
     @network
-    def daily_summary(self, date: str | None = None) -> DailySummary:
+    def daily_summary(self, date: str | date | None = None) -> DailySummary:
         """Summarise a day's memories (``POST /api/v2/agents/{agent_id}/daily-summary``).
 
         Args:
@@ -107,20 +131,20 @@ class _CurationCalls:
         Raises:
             ValidationError: a malformed date (before sending). UnsupportedOperationError: 0.0.x.
         """
-        return self._finish(self._native.daily_summary(date), DailySummary._from)
+        return self._finish(self._native.daily_summary(_day(date)), DailySummary._from)
 
     @network
-    def generate_conflicts(self, date: str | None = None) -> dict[str, Any]:
+    def generate_conflicts(self, date: str | date | None = None) -> dict[str, Any]:
         """Detect conflicting memories and write the day's conflict report, replacing an earlier
         one and its resolutions (``POST /api/v2/agents/{agent_id}/conflicts/generate``).
 
         Returns:
             The server's reply, e.g. ``{"conflicts": {"status": "success", "conflict_count": 2}}``.
         """
-        return self._finish(self._native.generate_conflicts(date), lambda d: dict(json_object(d, "conflicts")))
+        return self._finish(self._native.generate_conflicts(_day(date)), lambda d: dict(json_object(d, "conflicts")))
 
     @network
-    def conflicts(self, date: str | None = None) -> ConflictList:
+    def conflicts(self, date: str | date | None = None) -> ConflictList:
         """The unresolved conflicts of a day's report (``GET /api/v2/agents/{agent_id}/conflicts``).
 
         Args:
@@ -129,7 +153,7 @@ class _CurationCalls:
         Returns:
             A :class:`ConflictList` of :class:`Conflict` (empty when there is no report).
         """
-        return self._finish(self._native.conflicts(date), ConflictList._parse)
+        return self._finish(self._native.conflicts(_day(date)), ConflictList._parse)
 
     @network
     def resolve_conflict(
@@ -137,7 +161,7 @@ class _CurationCalls:
         index: int,
         action: str,
         *,
-        date: str | None = None,
+        date: str | date | None = None,
         manual_content: str | None = None,
         manual_type: str | None = None,
     ) -> dict[str, Any]:
@@ -156,9 +180,9 @@ class _CurationCalls:
         Raises:
             ValidationError: an unknown action, a negative index, or ``manual`` without content.
         """
-        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-            raise ValidationError(f"index must be an integer >= 0, got {index!r}")
-        raw = self._native.resolve_conflict(index, action, date, manual_content, manual_type)
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 2**63:
+            raise ValidationError(f"index must be an integer >= 0 (a conflict's index), got {index!r}"[:120])
+        raw = self._native.resolve_conflict(index, action, _day(date), manual_content, manual_type)
         return self._finish(raw, lambda d: dict(json_object(d, "resolution")))
 
     @network
@@ -182,6 +206,7 @@ class _CurationCalls:
         """
         if not isinstance(policy, Mapping):
             raise ValidationError("policy must be a dict")
+        check_json("policy", dict(policy))
         return self._finish(self._native.set_policy(dict(policy)), PolicyResult._from)
 
     @network
@@ -214,7 +239,7 @@ class _CurationCalls:
         Returns:
             A :class:`PolicyResult` with ``matched``, ``expired`` and the affected ``memories``.
         """
-        return self._finish(self._native.apply_policy(bool(dry_run)), PolicyResult._from)
+        return self._finish(self._native.apply_policy(_flag("dry_run", dry_run)), PolicyResult._from)
 
     @network
     def purge_expired(self, *, dry_run: bool = False) -> PolicyResult:
@@ -224,4 +249,4 @@ class _CurationCalls:
         Returns:
             A :class:`PolicyResult` with ``matched``, ``purged`` and the affected ``memories``.
         """
-        return self._finish(self._native.purge_expired(bool(dry_run)), PolicyResult._from)
+        return self._finish(self._native.purge_expired(_flag("dry_run", dry_run)), PolicyResult._from)

@@ -96,7 +96,19 @@ impl Client {
                             ),
                         )
                     })?;
-                let found = ServerInfo::from_service(&info);
+                let found = ServerInfo::from_service(&info).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Server,
+                        format!(
+                            "GET / reported no Memanto version ({}); check that base_url points at a \
+                             Memanto server, or pin the generation with api_version=\"0.0\" or \"0.2\".",
+                            info.version
+                                .as_deref()
+                                .map(crate::validate::shown)
+                                .unwrap_or_else(|| "none".into())
+                        ),
+                    )
+                })?;
                 log::debug!(target: crate::http::LOG_TARGET, "server at {} speaks API generation {} (version {:?})", self.base_url(), found.generation, found.version);
                 Ok(found)
             })

@@ -97,7 +97,8 @@ pub fn parse_api_version(raw: &str) -> Result<Option<memanto_protocol::Generatio
         .map(Some)
         .ok_or_else(|| {
             Error::validation(format!(
-                "api_version must be \"auto\", \"0.0\" or \"0.2\", got {v:?}"
+                "api_version must be \"auto\", \"0.0\" or \"0.2\" (or a full version such as \"0.2.30\"), got {}",
+            crate::validate::shown(v)
             ))
         })
 }

@@ -252,6 +252,7 @@ impl Session {
                 "policy must be a dict such as {\"retention\": {\"event\": \"30d\"}, \"rules\": []}",
             ));
         }
+        validate::policy(policy)?;
         self.call(Op::PutPolicy(policy)).await
     }
 

@@ -65,15 +65,72 @@ pub fn short_text(what: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// `value` for an error message: at most 60 characters.
+pub fn shown(value: &str) -> String {
+    if value.chars().count() <= 60 {
+        format!("{value:?}")
+    } else {
+        let head: String = value.chars().take(57).collect();
+        format!("{head:?}... ({} characters)", value.chars().count())
+    }
+}
+
 pub fn one_of(what: &str, value: &str, allowed: &[&str]) -> Result<()> {
     if allowed.contains(&value) {
         Ok(())
     } else {
         Err(Error::validation(format!(
-            "unknown {what} {value:?}; expected one of: {}",
+            "unknown {what} {}; expected one of: {}",
+            shown(value),
             allowed.join(", ")
         )))
     }
+}
+
+/// The keys a 0.2.x expiry policy has: anything else (a typo such as `types` for `type`)
+/// would be dropped by the server and could turn a rule into one that matches every memory.
+pub fn policy(policy: &serde_json::Value) -> Result<()> {
+    use serde_json::Value;
+    const TOP: [&str; 4] = ["version", "retention", "rules", "purge_expired_after"];
+    const RULE: [&str; 3] = ["name", "match", "expire_after"];
+    const MATCH: [&str; 5] = ["type", "tags", "source", "provenance", "confidence_below"];
+    let unknown = |at: &str, key: &str, allowed: &[&str]| {
+        Error::validation(format!(
+            "policy{at} has an unknown key {}; expected one of: {}",
+            shown(key),
+            allowed.join(", ")
+        ))
+    };
+    let Value::Object(top) = policy else {
+        return Err(Error::validation("policy must be a dict"));
+    };
+    for k in top.keys() {
+        if !TOP.contains(&k.as_str()) {
+            return Err(unknown("", k, &TOP));
+        }
+    }
+    if let Some(Value::Array(rules)) = top.get("rules") {
+        for (i, rule) in rules.iter().enumerate() {
+            let Value::Object(rule) = rule else {
+                return Err(Error::validation(format!(
+                    "policy['rules'][{i}] must be a dict with name, match and expire_after"
+                )));
+            };
+            for k in rule.keys() {
+                if !RULE.contains(&k.as_str()) {
+                    return Err(unknown(&format!("['rules'][{i}]"), k, &RULE));
+                }
+            }
+            if let Some(Value::Object(m)) = rule.get("match") {
+                for k in m.keys() {
+                    if !MATCH.contains(&k.as_str()) {
+                        return Err(unknown(&format!("['rules'][{i}]['match']"), k, &MATCH));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn content(text: &str, what: &str) -> Result<()> {
@@ -163,7 +220,8 @@ pub fn positive_hours(what: &str, v: f64) -> Result<()> {
 pub fn timestamp(what: &str, value: &str) -> Result<()> {
     if crate::time::parse_timestamp(value).is_none() {
         return Err(Error::validation(format!(
-            "{what} {value:?} is not an ISO-8601 time; use e.g. 2026-03-28T14:00:00Z or 2026-03-28"
+            "{what} {} is not an ISO-8601 time; use e.g. 2026-03-28T14:00:00Z or 2026-03-28",
+            shown(value)
         )));
     }
     Ok(())
@@ -174,7 +232,8 @@ pub fn day(what: &str, value: &str) -> Result<()> {
     let ok = value.len() == 10 && chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok();
     if !ok {
         return Err(Error::validation(format!(
-            "{what} {value:?} must be a date written YYYY-MM-DD, e.g. 2026-12-01"
+            "{what} {} must be a date written YYYY-MM-DD, e.g. 2026-12-01",
+            shown(value)
         )));
     }
     Ok(())
@@ -189,7 +248,8 @@ pub fn reason(value: &str) -> Result<()> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if !ok {
         return Err(Error::validation(format!(
-            "reason {value:?} must be 1 to {} characters of letters, digits, '.', '_' and '-'",
+            "reason {} must be 1 to {} characters of letters, digits, '.', '_' and '-'",
+            shown(value),
             memanto_protocol::limits::MAX_SOURCE_CHARS
         )));
     }
@@ -199,13 +259,16 @@ pub fn reason(value: &str) -> Result<()> {
 /// A policy preset name: 1 to 64 of letters, digits, '.', '_' and '-'.
 pub fn preset(name: &str) -> Result<()> {
     let ok = !name.is_empty()
+        && name != "."
+        && name != ".."
         && name.len() <= 64
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if !ok {
         return Err(Error::validation(format!(
-            "preset name {name:?} must be letters, digits, '.', '_' or '-' (e.g. \"balanced\")"
+            "preset name {} must be letters, digits, '.', '_' or '-' (e.g. \"balanced\")",
+            shown(name)
         )));
     }
     Ok(())

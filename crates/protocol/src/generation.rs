@@ -27,19 +27,21 @@ impl Generation {
         })
     }
 
-    /// Parse a pin: `"0.0"` / `"legacy"` or `"0.2"` / `"current"` (also full versions).
+    /// Parse a pin: `"0.0"` or `"0.2"`, or a full version of a known generation (`"0.0.8"`,
+    /// `"0.1.3"`, `"0.2.30"`). Anything else (`"0.9"`, `"1"`, `"current"`) is not a pin, so a
+    /// typo is refused rather than taken for a generation.
     pub fn parse_pin(pin: &str) -> Option<Generation> {
-        match pin.trim().to_ascii_lowercase().as_str() {
-            "legacy" => Some(Generation::Legacy),
-            "current" => Some(Generation::Current),
-            // A pin is numeric: "0.0", "0.2" or a full version such as "0.2.30".
-            other
-                if other
-                    .split('.')
-                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) =>
-            {
-                Generation::of_version(other)
-            }
+        let v = pin.trim();
+        let parts: Vec<&str> = v.split('.').collect();
+        if parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return None;
+        }
+        match parts.as_slice() {
+            ["0", "0", ..] => Some(Generation::Legacy),
+            ["0", "2"] | ["0", "1" | "2", _, ..] => Some(Generation::Current),
             _ => None,
         }
     }
@@ -92,7 +94,13 @@ mod tests {
         assert_eq!(Generation::parse_pin("0.0"), Some(Generation::Legacy));
         assert_eq!(Generation::parse_pin("auto"), None);
         assert_eq!(Generation::parse_pin("0.9x"), None);
+        assert_eq!(Generation::parse_pin("0.9"), None);
+        assert_eq!(Generation::parse_pin("1"), None);
+        assert_eq!(Generation::parse_pin("current"), None);
+        assert_eq!(Generation::parse_pin("0.1"), None);
         assert_eq!(Generation::parse_pin("0.2.30"), Some(Generation::Current));
+        assert_eq!(Generation::parse_pin("0.1.3"), Some(Generation::Current));
+        assert_eq!(Generation::parse_pin("0.0.8"), Some(Generation::Legacy));
         assert!(has_management_gate("0.2.30"));
         assert!(!has_management_gate("0.2.0"));
         assert!(!has_management_gate("0.0.8"));

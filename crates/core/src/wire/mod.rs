@@ -37,24 +37,21 @@ impl ServerInfo {
         }
     }
 
-    /// From `GET /`'s body. A body without a usable `version` is taken as the documented
-    /// generation (0.0.x).
-    pub fn from_service(info: &memanto_protocol::wire::ServiceInfo) -> Self {
+    /// From `GET /`'s body; `None` when it reports no version of a Memanto generation (then
+    /// the server is probably not Memanto, and the caller says so).
+    pub fn from_service(info: &memanto_protocol::wire::ServiceInfo) -> Option<Self> {
         let version = info.version.clone();
-        let generation = version
-            .as_deref()
-            .and_then(Generation::of_version)
-            .unwrap_or(Generation::Legacy);
+        let generation = version.as_deref().and_then(Generation::of_version)?;
         let serves_both = info
             .generations
             .as_ref()
             .is_some_and(|g| g.iter().any(|x| x == "0.0") && g.iter().any(|x| x == "0.2"));
-        ServerInfo {
+        Some(ServerInfo {
             generation,
             version,
             serves_both,
             detected: true,
-        }
+        })
     }
 
     /// `Memanto 0.2.30 (API generation 0.2)` or `a Memanto server of API generation 0.2`.
@@ -214,9 +211,17 @@ fn common(call: &Call, resp: &ErrorResponse) -> (ErrorKind, String) {
             ErrorKind::NotFound,
             format!("The server says what {op} names does not exist."),
         ),
-        409 => (
+        409 if op == "client.agents.create()" => (
             ErrorKind::Conflict,
             s("The agent already exists; use client.agents.get(agent_id) instead."),
+        ),
+        409 if op == "session.resolve_conflict()" => (
+            ErrorKind::Conflict,
+            s("Call conflicts() to see the conflicts still open."),
+        ),
+        409 => (
+            ErrorKind::Conflict,
+            s("The request conflicts with the server's current state."),
         ),
         415 => (
             ErrorKind::Validation,
