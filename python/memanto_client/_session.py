@@ -391,11 +391,7 @@ class _SessionBase(_CurationCalls):
             ValidationError: bad arguments (before sending).
             UnsupportedOperationError: a 0.0.x server (use :meth:`recall_changed_since`).
         """
-        data = self._native.recall_recent(
-            False, limit_param(limit), str_list("types", types), str_list("tags", tags), status,
-            time_param("created_after", created_after), time_param("created_before", created_before),
-        )
-        return self._finish(data, lambda d: TemporalResult._parse(d, limit=limit))
+        return self._listing(False, limit_param(limit), types, tags, status, created_after, created_before)
 
     @network
     def recall_all(
@@ -416,8 +412,14 @@ class _SessionBase(_CurationCalls):
         """
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
             raise ValidationError(f"limit must be an integer >= 1, got {limit!r}")
+        return self._listing(True, limit, types, tags, status, created_after, created_before)
+
+    def _listing(self, every: bool, limit: int | None, types: str | Sequence[str] | None,
+                 tags: str | Sequence[str] | None, status: str | None,
+                 created_after: datetime | str | None, created_before: datetime | str | None) -> Any:
+        """``recall/recent`` (or, with ``every``, ``recall/all``), arguments checked."""
         data = self._native.recall_recent(
-            True, limit, str_list("types", types), str_list("tags", tags), status,
+            every, limit, str_list("types", types), str_list("tags", tags), status,
             time_param("created_after", created_after), time_param("created_before", created_before),
         )
         return self._finish(data, lambda d: TemporalResult._parse(d, limit=limit))

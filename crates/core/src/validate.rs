@@ -240,13 +240,16 @@ pub fn day(what: &str, value: &str) -> Result<()> {
 }
 
 /// An expiry reason (0.2.x): 1 to 64 of letters, digits, '.', '_' and '-'.
-pub fn reason(value: &str) -> Result<()> {
-    let v = value.trim();
-    let ok = !v.is_empty()
-        && v.chars().count() <= memanto_protocol::limits::MAX_SOURCE_CHARS
+/// 1 to `max` characters, each a letter, digit, '.', '_' or '-' (0.2.x labels).
+fn is_label(v: &str, max: usize) -> bool {
+    !v.is_empty()
+        && v.chars().count() <= max
         && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if !ok {
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+pub fn reason(value: &str) -> Result<()> {
+    if !is_label(value.trim(), memanto_protocol::limits::MAX_SOURCE_CHARS) {
         return Err(Error::validation(format!(
             "reason {} must be 1 to {} characters of letters, digits, '.', '_' and '-'",
             shown(value),
@@ -258,14 +261,7 @@ pub fn reason(value: &str) -> Result<()> {
 
 /// A policy preset name: 1 to 64 of letters, digits, '.', '_' and '-'.
 pub fn preset(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name != "."
-        && name != ".."
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if !ok {
+    if name == "." || name == ".." || !is_label(name, 64) {
         return Err(Error::validation(format!(
             "preset name {} must be letters, digits, '.', '_' or '-' (e.g. \"balanced\")",
             shown(name)

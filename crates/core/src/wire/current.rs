@@ -17,7 +17,7 @@ use serde_json::json;
 use super::{agent_path, memory_path, Encoded, Refusal, EXPIRED_REMEDY, MISSING_TOKEN_REMEDY};
 use crate::args::{MemoryInput, TemporalArgs};
 use crate::error::{Error, ErrorKind, ErrorResponse};
-use crate::http::{Call, Payload, Replay};
+use crate::http::{Call, Replay};
 use crate::ops::Op;
 use memanto_protocol::limits::MAX_TEMPERATURE_CURRENT;
 use memanto_protocol::wire::{
@@ -27,13 +27,7 @@ use memanto_protocol::wire::{
 
 const REMOVED: &str = "validate, supersede and contradict were removed in the 0.1 generation";
 
-fn missing(why: &'static str, instead: &'static str) -> Refusal {
-    Refusal::Missing { why, instead }
-}
-
-fn argument(name: &'static str, why: &'static str, instead: &'static str) -> Refusal {
-    Refusal::Argument { name, why, instead }
-}
+use Refusal as R;
 
 fn list(v: &[String]) -> Option<Vec<String>> {
     (!v.is_empty()).then(|| v.to_vec())
@@ -97,7 +91,7 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
             metadata,
         } => {
             if metadata.is_some_and(|m| !m.is_empty()) {
-                return Err(argument(
+                return Err(R::argument(
                     "metadata",
                     "0.2.x servers do not store agent metadata",
                     "Leave metadata out (put it in description=... if it must be kept).",
@@ -124,7 +118,7 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
             duration_hours,
         } => {
             if duration_hours.is_some() {
-                return Err(argument(
+                return Err(R::argument(
                     "duration_hours",
                     "0.2.x servers set the session lifetime themselves (6 hours by default) and \
                      ignore duration_hours",
@@ -137,7 +131,7 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
             Call::new(M::POST, agent_path(id, "deactivate"), Replay::Safe).mgmt()
         }
         Op::ListSessions => {
-            return Err(missing(
+            return Err(R::missing(
                 "GET /sessions was removed in the 0.1 generation",
                 "Use client.status() for the server's active session, or session.current().",
             ))
@@ -146,7 +140,7 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
             Call::new(M::GET, "/api/v2/status", Replay::Safe).mgmt()
         }
         Op::Extend { .. } => {
-            return Err(missing(
+            return Err(R::missing(
                 "0.2.x has no extend endpoint",
                 "session.extend() renews by activating the agent again.",
             ))
@@ -217,7 +211,7 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
         }
         Op::Answer(a) => {
             if a.header_prompt.is_some() || a.footer_prompt.is_some() {
-                return Err(argument(
+                return Err(R::argument(
                     "header_prompt",
                     "0.2.x servers fix the answer prompts server-side",
                     "Leave header_prompt/footer_prompt out.",
@@ -242,26 +236,26 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
             Call::new(M::POST, agent_path(agent, "answer"), Replay::Safe).body(&body)
         }
         Op::Validate(_) => {
-            return Err(missing(
+            return Err(R::missing(
                 REMOVED,
                 "Confirmed memories need no marking there; use update(memory_id, confidence=...).",
             ))
         }
         Op::Supersede { .. } => {
-            return Err(missing(
+            return Err(R::missing(
                 REMOVED,
                 "Store the new memory with remember() and expire(old_memory_id) the old one.",
             ))
         }
         Op::Contradict { .. } => {
-            return Err(missing(
+            return Err(R::missing(
                 REMOVED,
                 "Use expire(memory_id, reason=\"contradicted\"), or conflicts() and resolve_conflict().",
             ))
         }
         Op::Update { memory_id, update } => {
             if update.provenance.is_some() {
-                return Err(argument(
+                return Err(R::argument(
                     "provenance",
                     "0.2.x servers keep a memory's provenance on update",
                     "Leave provenance out, or store a new memory with the provenance you want.",
@@ -309,14 +303,7 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
             let replay = if a.dry_run { Replay::Safe } else { Replay::Unsafe };
             Call::new(M::POST, agent_path(agent, "remember/extract"), replay).body(&body)
         }
-        Op::Upload { name, bytes } => {
-            let mut call = Call::new(M::POST, agent_path(agent, "upload-file"), Replay::Unsafe);
-            call.payload = Payload::File {
-                name: name.to_string(),
-                bytes: bytes.to_vec(),
-            };
-            call
-        }
+        Op::Upload { name, bytes } => super::upload_call(agent, name, bytes),
         Op::DailySummary { date } => {
             Call::new(M::POST, agent_path(agent, "daily-summary"), Replay::Safe).body(&DateBody {
                 date: date.map(str::to_string),

@@ -16,19 +16,13 @@ use serde_json::{json, Value};
 use super::{agent_path, memory_path, Encoded, Refusal, EXPIRED_REMEDY, MISSING_TOKEN_REMEDY};
 use crate::args::{MemoryInput, MemoryUpdate, Replacement, TemporalArgs};
 use crate::error::{Error, ErrorKind, ErrorResponse};
-use crate::http::{Call, Payload, Replay};
+use crate::http::{Call, Replay};
 use crate::ops::Op;
 use memanto_protocol::limits::MAX_TEMPERATURE_LEGACY;
 
 const NOT_LEGACY: &str = "that call arrived with the 0.1/0.2 server generation";
 
-fn missing(why: &'static str, instead: &'static str) -> Refusal {
-    Refusal::Missing { why, instead }
-}
-
-fn argument(name: &'static str, why: &'static str, instead: &'static str) -> Refusal {
-    Refusal::Argument { name, why, instead }
-}
+use Refusal as R;
 
 /// The query parameters 0.0.8 reads for remember.
 fn remember_query(m: &MemoryInput) -> Vec<(&'static str, String)> {
@@ -76,14 +70,14 @@ fn temporal_filters(
     args: &TemporalArgs,
 ) -> std::result::Result<Vec<(&'static str, String)>, Refusal> {
     if args.status.as_deref().is_some_and(|s| s != "all") {
-        return Err(argument(
+        return Err(R::argument(
             "status",
             "0.0.x temporal queries have no status filter",
             "Leave status out, or use a 0.2.x server.",
         ));
     }
     if args.created_after.is_some() || args.created_before.is_some() {
-        return Err(argument(
+        return Err(R::argument(
             "created_after",
             "0.0.x temporal queries have no creation window",
             "Leave created_after/created_before out, or use recall(..., created_after=...).",
@@ -176,7 +170,7 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
         Op::Deactivate(id) => Call::new(M::POST, agent_path(id, "deactivate"), Replay::Safe),
         Op::ListSessions => Call::new(M::GET, "/api/v2/sessions", Replay::Safe),
         Op::Status => {
-            return Err(missing(
+            return Err(R::missing(
                 "0.0.x has no GET /status (sessions are read by token)",
                 "Use session.current() or client.sessions().",
             ))
@@ -194,7 +188,7 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
         }
         Op::Recall(a) => {
             if a.status.as_deref().is_some_and(|s| s != "all") {
-                return Err(argument(
+                return Err(R::argument(
                     "status",
                     "0.0.x recall has no status filter (memories there do not expire)",
                     "Leave status out, or use recall_current() for what is not superseded.",
@@ -239,7 +233,7 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
             Call::new(M::GET, agent_path(agent, "recall/current"), Replay::Safe).query(q)
         }
         Op::RecallRecent(_) | Op::RecallAll(_) => {
-            return Err(missing(
+            return Err(R::missing(
                 "recall/recent and recall/all arrived with the 0.1 generation",
                 "Use recall_changed_since(since=...) for the newest memories.",
             ))
@@ -326,34 +320,27 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
         Op::Delete(memory_id) => Call::new(M::DELETE, v1_memory(memory_id), Replay::Safe)
             .query(vec![("namespace", memanto_protocol::namespace(agent))])
             .names_memory(),
-        Op::Upload { name, bytes } => {
-            let mut call = Call::new(M::POST, agent_path(agent, "upload-file"), Replay::Unsafe);
-            call.payload = Payload::File {
-                name: name.to_string(),
-                bytes: bytes.to_vec(),
-            };
-            call
-        }
+        Op::Upload { name, bytes } => super::upload_call(agent, name, bytes),
         Op::Expire { .. } | Op::Restore(_) => {
-            return Err(missing(
+            return Err(R::missing(
                 "memories there do not expire: expire/restore arrived with 0.2.11",
                 "Use supersede() or contradict(), or delete() the memory.",
             ))
         }
         Op::Extract(_) => {
-            return Err(missing(
+            return Err(R::missing(
                 NOT_LEGACY,
                 "Store the facts yourself with batch_remember().",
             ))
         }
         Op::DailySummary { .. } => {
-            return Err(missing(
+            return Err(R::missing(
                 NOT_LEGACY,
                 "Use recall_changed_since(since=<start of the day>) for a day's memories.",
             ))
         }
         Op::GenerateConflicts { .. } | Op::Conflicts { .. } | Op::ResolveConflict(_) => {
-            return Err(missing(
+            return Err(R::missing(
                 NOT_LEGACY,
                 "Use contradict() and supersede() to record conflicts on this server.",
             ))
@@ -365,7 +352,7 @@ pub fn encode(agent: &str, op: &Op<'_>) -> Encoded {
         | Op::ApplyPolicyPreset(_)
         | Op::ApplyPolicy { .. }
         | Op::PurgeExpired { .. } => {
-            return Err(missing(
+            return Err(R::missing(
                 "expiry policies arrived with 0.2.11",
                 "Delete memories you no longer need with delete().",
             ))

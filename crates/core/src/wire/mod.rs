@@ -84,6 +84,20 @@ pub enum Refusal {
     Invalid(Error),
 }
 
+impl Refusal {
+    pub(crate) fn missing(why: &'static str, instead: &'static str) -> Refusal {
+        Refusal::Missing { why, instead }
+    }
+
+    pub(crate) fn argument(
+        name: &'static str,
+        why: &'static str,
+        instead: &'static str,
+    ) -> Refusal {
+        Refusal::Argument { name, why, instead }
+    }
+}
+
 impl From<Error> for Refusal {
     fn from(e: Error) -> Self {
         Refusal::Invalid(e)
@@ -159,6 +173,20 @@ pub(crate) fn memory_path(agent: &str, route: &str, memory_id: &str) -> String {
         agent,
         &format!("{route}/{}", validate::path_segment(memory_id)),
     )
+}
+
+/// `POST …/upload-file` with the multipart field `file`: the same on both generations.
+pub(crate) fn upload_call(agent: &str, name: &str, bytes: &[u8]) -> Call {
+    let mut call = Call::new(
+        reqwest::Method::POST,
+        agent_path(agent, "upload-file"),
+        crate::http::Replay::Unsafe,
+    );
+    call.payload = crate::http::Payload::File {
+        name: name.to_string(),
+        bytes: bytes.to_vec(),
+    };
+    call
 }
 
 /// Classify an error response of `call` by its generation's rules, then the shared ones.

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::*;
 use crate::args::{ConflictResolution, RecallArgs};
 use crate::error::parse_response;
-use crate::http::Target;
+use crate::http::{Payload, Target};
 use crate::wire::{self, ServerInfo};
 use memanto_protocol::Generation;
 

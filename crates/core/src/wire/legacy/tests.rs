@@ -6,7 +6,7 @@ use serde_json::json;
 use super::*;
 use crate::args::{AnswerArgs, RecallArgs};
 use crate::error::parse_response;
-use crate::http::Target;
+use crate::http::{Payload, Target};
 use crate::wire::{self, ServerInfo};
 use memanto_protocol::Generation;
 
