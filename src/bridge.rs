@@ -1,96 +1,66 @@
-//! Running core futures for Python: blocking (sync API) or as an awaitable (async API), both on
-//! this process's tokio runtime. Panics inside a call become `MemantoError`, never
-//! `PanicException`; cancelling the awaiting asyncio task drops the Rust future.
+//! Running core futures for Python: blocking (sync API) or as an awaitable (async API, see
+//! `aio.rs`), both on this process's I/O thread. Panics inside a call become `MemantoError`,
+//! never `PanicException`; cancelling the awaiting asyncio task drops the Rust future.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 
-use futures::FutureExt;
 use pyo3::prelude::*;
-use pyo3_async_runtimes::generic::{self, ContextExt, JoinError, Runtime};
-use pyo3_async_runtimes::TaskLocals;
+use pyo3::types::PyDict;
 use serde_json::Value;
 
 use crate::convert::to_py;
-use crate::errors::{internal_error, to_pyerr};
-use crate::runtime::{runtime, wait};
+use crate::results::{plain, How, Root};
+use crate::runtime::wait;
 
-tokio::task_local! {
-    static LOCALS: TaskLocals;
+/// A finished sync call's JSON, not yet converted: `then(how)` builds the result.
+#[pyclass(frozen, module = "memanto_client._native")]
+pub struct Reply {
+    root: Root,
 }
 
-/// pyo3-async-runtimes' view of our per-process runtime (see `runtime.rs`).
-pub struct ProcessRuntime;
-
-pub struct TokioJoinError(tokio::task::JoinError);
-
-impl JoinError for TokioJoinError {
-    fn is_panic(&self) -> bool {
-        self.0.is_panic()
+#[pymethods]
+impl Reply {
+    /// Build the result as `how` (a result class's `Builder`, or a callable given the JSON)
+    /// with `overrides` for its fields.
+    #[pyo3(signature = (how, overrides=None))]
+    fn then<'py>(
+        &self,
+        py: Python<'py>,
+        how: &Bound<'py, PyAny>,
+        overrides: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        How::from_py(how, overrides).apply(py, &self.root)
     }
-    fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
-        self.0.into_panic()
-    }
-}
 
-pub struct Handle(tokio::task::JoinHandle<()>);
-
-impl Future for Handle {
-    type Output = Result<(), TokioJoinError>;
-    fn poll(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx).map_err(TokioJoinError)
+    /// The JSON as Python objects.
+    fn json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        plain(py, &self.root)
     }
 }
 
-fn spawn_on_process_runtime<F: Future<Output = ()> + Send + 'static>(fut: F) -> Handle {
-    match runtime() {
-        Ok(rt) => Handle(rt.spawn(fut)),
-        // Only if no runtime can be built at all; the awaitable then never resolves, so the
-        // caller learns of it through `run` below, which builds the runtime first.
-        Err(_) => Handle(tokio::runtime::Handle::current().spawn(fut)),
+fn built<'py>(py: Python<'py>, v: Value, how: Option<&How>) -> PyResult<Bound<'py, PyAny>> {
+    let root = Root::new(v);
+    match how {
+        Some(h) => h.apply(py, &root),
+        None => plain(py, &root),
     }
 }
 
-impl Runtime for ProcessRuntime {
-    type JoinError = TokioJoinError;
-    type JoinHandle = Handle;
-
-    fn spawn<F>(fut: F) -> Self::JoinHandle
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        spawn_on_process_runtime(fut)
+/// Run a call whose result is JSON, to be built by the caller: a `Reply` when blocking, a
+/// `Pending` awaitable otherwise (both have `then`).
+pub fn run_reply<'py, Fut>(py: Python<'py>, asynchronous: bool, fut: Fut) -> PyResult<Bound<'py, PyAny>>
+where
+    Fut: Future<Output = memanto_core::Result<Value>> + Send + 'static,
+{
+    if asynchronous {
+        return crate::aio::spawn(py, fut, built);
     }
-
-    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        spawn_on_process_runtime(async move {
-            let _ = tokio::task::spawn_blocking(f).await;
-        })
-    }
-}
-
-impl ContextExt for ProcessRuntime {
-    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
-    where
-        F: Future<Output = R> + Send + 'static,
-    {
-        Box::pin(LOCALS.scope(locals, fut))
-    }
-
-    fn get_task_locals() -> Option<TaskLocals> {
-        LOCALS.try_with(|l| l.clone()).ok()
-    }
+    let v = wait(py, fut)?;
+    Ok(Py::new(py, Reply { root: Root::new(v) })?.into_bound(py).into_any())
 }
 
 /// Run `fut` and convert its value with `convert`: blocking when `asynchronous` is false,
-/// otherwise returning an asyncio awaitable.
+/// otherwise returning an awaitable.
 pub fn run_with<'py, T, Fut, C>(
     py: Python<'py>,
     asynchronous: bool,
@@ -106,23 +76,17 @@ where
         let value = wait(py, fut)?;
         return convert(py, value);
     }
-    runtime()?; // build it now, so a failure is an exception here rather than a hang later
-    generic::future_into_py::<ProcessRuntime, _, Py<PyAny>>(py, async move {
-        let outcome = AssertUnwindSafe(fut).catch_unwind().await;
-        Python::attach(|py| match outcome {
-            Ok(Ok(v)) => convert(py, v).map(Bound::unbind),
-            Ok(Err(e)) => Err(to_pyerr(py, e)),
-            Err(_) => Err(internal_error(
-                "an internal error (panic) occurred in memanto_client; please report it".into(),
-            )),
-        })
-    })
+    crate::aio::spawn(py, fut, move |py, v, _how| convert(py, v))
 }
 
-/// `run_with` for calls whose result is JSON.
+/// `run_with` for calls whose result is JSON, given to Python as plain objects.
 pub fn run<'py, Fut>(py: Python<'py>, asynchronous: bool, fut: Fut) -> PyResult<Bound<'py, PyAny>>
 where
     Fut: Future<Output = memanto_core::Result<Value>> + Send + 'static,
 {
-    run_with(py, asynchronous, fut, |py, v| to_py(py, &v))
+    if asynchronous {
+        return crate::aio::spawn(py, fut, built);
+    }
+    let v = wait(py, fut)?;
+    to_py(py, &v)
 }

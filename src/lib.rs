@@ -1,10 +1,12 @@
 //! The PyO3 layer of memanto-client: classes, conversions, the runtime, GIL release and
 //! exception mapping. No HTTP or business logic lives here (see crates/core and crates/server).
 
+mod aio;
 mod bridge;
 mod client;
 mod convert;
 mod errors;
+mod results;
 mod runtime;
 mod server;
 mod session;
@@ -89,6 +91,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::NativeClient>()?;
     m.add_class::<session::NativeSession>()?;
     m.add_class::<server::NativeServer>()?;
+    m.add_class::<results::Builder>()?;
+    m.add_class::<results::RawJson>()?;
+    m.add_class::<bridge::Reply>()?;
+    m.add_class::<aio::Pending>()?;
     m.add_function(wrap_pyfunction!(decode_session_token, m)?)?;
     m.add_function(wrap_pyfunction!(normalize_timestamp, m)?)?;
     m.add_function(wrap_pyfunction!(reset_log_cache, m)?)?;

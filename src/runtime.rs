@@ -1,42 +1,47 @@
-//! The tokio runtime behind the sync API, and the one way to wait on it: with the GIL released,
+//! The I/O thread, and the one way to wait on it from a sync call: with the GIL released,
 //! waking every 50 ms to let Python deliver signals (Ctrl-C abandons the request).
+//!
+//! One current-thread tokio runtime runs on one thread (`memanto-io`): every request and every
+//! connection's work stays on that thread, with no work stealing between threads.
 
 use std::future::Future;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use tokio::runtime::Runtime;
+use tokio::runtime::Handle;
 
 use crate::errors::{internal_error, to_pyerr};
 
-static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
+static RUNTIME: Mutex<Option<(u32, Handle)>> = Mutex::new(None);
 
-/// The process's runtime. A child created by `fork()` inherits the parent's runtime object but
-/// none of its threads, so a new one is built whenever the process id changed (the inherited
-/// one is leaked on purpose: dropping it would wait for threads that do not exist).
-pub fn runtime() -> PyResult<Arc<Runtime>> {
+/// The process's I/O runtime. A child created by `fork()` inherits the parent's handle but not
+/// its thread, so a new runtime is started whenever the process id changed (the inherited
+/// handle is leaked on purpose: dropping it could touch the parent's resources).
+pub fn runtime() -> PyResult<Handle> {
     let pid = std::process::id();
     let mut guard = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((owner, rt)) = guard.as_ref() {
+    if let Some((owner, handle)) = guard.as_ref() {
         if *owner == pid {
-            return Ok(rt.clone());
+            return Ok(handle.clone());
         }
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("memanto-io")
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| internal_error(format!("could not start the I/O runtime: {e}")))?;
-    let rt = Arc::new(rt);
-    if let Some(old) = guard.replace((pid, rt.clone())) {
+    let handle = rt.handle().clone();
+    std::thread::Builder::new()
+        .name("memanto-io".into())
+        .spawn(move || rt.block_on(std::future::pending::<()>()))
+        .map_err(|e| internal_error(format!("could not start the I/O thread: {e}")))?;
+    if let Some(old) = guard.replace((pid, handle.clone())) {
         std::mem::forget(old);
     }
-    Ok(rt)
+    Ok(handle)
 }
 
-/// Run `fut` to completion on the runtime while the calling thread waits without the GIL.
+/// Run `fut` to completion on the I/O thread while the calling thread waits without the GIL.
 pub fn wait<F, T>(py: Python<'_>, fut: F) -> PyResult<T>
 where
     F: Future<Output = memanto_core::Result<T>> + Send + 'static,

@@ -35,7 +35,7 @@ impl NativeSession {
         F: FnOnce(Arc<Session>) -> Fut,
         Fut: Future<Output = memanto_core::Result<serde_json::Value>> + Send + 'static,
     {
-        crate::bridge::run(py, self.asynchronous, f(self.inner.clone()))
+        crate::bridge::run_reply(py, self.asynchronous, f(self.inner.clone()))
     }
 }
 

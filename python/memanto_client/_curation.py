@@ -56,7 +56,7 @@ class _CurationCalls:
 
     _native: Any
 
-    def _finish(self, raw: Any, parse: Callable[[Any], T]) -> Any:
+    def _finish(self, raw: Any, parse: Any, **overrides: Any) -> Any:
         raise NotImplementedError
 
     @network
@@ -76,7 +76,7 @@ class _CurationCalls:
             ValidationError: a bad reason (before sending). NotFoundError: unknown memory id.
             UnsupportedOperationError: a 0.0.x server (memories there do not expire).
         """
-        return self._finish(self._native.expire_memory(memory_id, reason), MemoryOperation._from)
+        return self._finish(self._native.expire_memory(memory_id, reason), MemoryOperation._builder)
 
     @network
     def restore(self, memory_id: str) -> MemoryOperation:
@@ -85,7 +85,7 @@ class _CurationCalls:
         Raises:
             NotFoundError: unknown memory id. UnsupportedOperationError: a 0.0.x server.
         """
-        return self._finish(self._native.restore_memory(memory_id), MemoryOperation._from)
+        return self._finish(self._native.restore_memory(memory_id), MemoryOperation._builder)
 
     @network
     def extract(
@@ -131,7 +131,7 @@ class _CurationCalls:
         Raises:
             ValidationError: a malformed date (before sending). UnsupportedOperationError: 0.0.x.
         """
-        return self._finish(self._native.daily_summary(_day(date)), DailySummary._from)
+        return self._finish(self._native.daily_summary(_day(date)), DailySummary._builder)
 
     @network
     def generate_conflicts(self, date: str | date | None = None) -> dict[str, Any]:
@@ -153,7 +153,7 @@ class _CurationCalls:
         Returns:
             A :class:`ConflictList` of :class:`Conflict` (empty when there is no report).
         """
-        return self._finish(self._native.conflicts(_day(date)), ConflictList._parse)
+        return self._finish(self._native.conflicts(_day(date)), ConflictList._builder)
 
     @network
     def resolve_conflict(
@@ -189,7 +189,7 @@ class _CurationCalls:
     def policy(self) -> PolicyResult:
         """The agent's expiry policy (``GET /api/v2/agents/{agent_id}/policy``); ``is_empty`` when
         none was set."""
-        return self._finish(self._native.get_policy(), PolicyResult._from)
+        return self._finish(self._native.get_policy(), PolicyResult._builder)
 
     @network
     def set_policy(self, policy: Mapping[str, Any]) -> PolicyResult:
@@ -207,7 +207,7 @@ class _CurationCalls:
         if not isinstance(policy, Mapping):
             raise ValidationError("policy must be a dict")
         check_json("policy", dict(policy))
-        return self._finish(self._native.set_policy(dict(policy)), PolicyResult._from)
+        return self._finish(self._native.set_policy(dict(policy)), PolicyResult._builder)
 
     @network
     def policy_presets(self) -> list[dict[str, Any]]:
@@ -223,13 +223,13 @@ class _CurationCalls:
     def policy_preset(self, name: str) -> PolicyResult:
         """One preset's policy (``GET /api/v2/agents/{agent_id}/policy/presets/{name}``).
         Raises :class:`NotFoundError` for an unknown name."""
-        return self._finish(self._native.policy_preset(name), PolicyResult._from)
+        return self._finish(self._native.policy_preset(name), PolicyResult._builder)
 
     @network
     def apply_policy_preset(self, name: str) -> PolicyResult:
         """Make a preset the agent's policy (``POST /api/v2/agents/{agent_id}/policy/preset``).
         Raises :class:`ValidationError` for an unknown name."""
-        return self._finish(self._native.apply_policy_preset(name), PolicyResult._from)
+        return self._finish(self._native.apply_policy_preset(name), PolicyResult._builder)
 
     @network
     def apply_policy(self, *, dry_run: bool = False) -> PolicyResult:
@@ -239,7 +239,7 @@ class _CurationCalls:
         Returns:
             A :class:`PolicyResult` with ``matched``, ``expired`` and the affected ``memories``.
         """
-        return self._finish(self._native.apply_policy(_flag("dry_run", dry_run)), PolicyResult._from)
+        return self._finish(self._native.apply_policy(_flag("dry_run", dry_run)), PolicyResult._builder)
 
     @network
     def purge_expired(self, *, dry_run: bool = False) -> PolicyResult:
@@ -249,4 +249,4 @@ class _CurationCalls:
         Returns:
             A :class:`PolicyResult` with ``matched``, ``purged`` and the affected ``memories``.
         """
-        return self._finish(self._native.purge_expired(_flag("dry_run", dry_run)), PolicyResult._from)
+        return self._finish(self._native.purge_expired(_flag("dry_run", dry_run)), PolicyResult._builder)

@@ -114,8 +114,11 @@ class _SessionBase(_CurationCalls):
         self.record = SessionRecord._parse(data)
         return self.record
 
-    def _finish(self, raw: Any, parse: Callable[[Any], T]) -> Any:
-        raise NotImplementedError
+    def _finish(self, raw: Any, parse: Any, **overrides: Any) -> Any:
+        """The result of a native call: ``raw`` (a ``_native.Reply`` when sync, a
+        ``_native.Pending`` awaitable when async) built as ``parse``: a result class's
+        ``_builder`` (built in Rust, ``overrides`` for its fields) or a callable given the JSON."""
+        return raw.then(parse, overrides or None)
 
     # --- session management --------------------------------------------------------------
 
@@ -125,7 +128,7 @@ class _SessionBase(_CurationCalls):
         ``GET /api/v2/status`` (0.2.x) when that reports this session; otherwise (``/status``
         describes the server's most recent session of any agent) this session as its token
         says, with ``extra["reported_by"] == "token"``."""
-        return self._finish(self._native.current(), SessionInfo._from)
+        return self._finish(self._native.current(), SessionInfo._builder)
 
     @network
     def extend(self, hours: int = 6) -> SessionRecord:
@@ -160,7 +163,7 @@ class _SessionBase(_CurationCalls):
     def deactivate(self) -> SessionSummary:
         """End the session (``POST /api/v2/agents/{agent_id}/deactivate``). The token is forgotten
         first: later memory calls raise :class:`SessionTokenMissingError`."""
-        return self._finish(self._native.deactivate(), SessionSummary._from)
+        return self._finish(self._native.deactivate(), SessionSummary._builder)
 
     # --- memory calls --------------------------------------------------------------------
 
@@ -199,7 +202,7 @@ class _SessionBase(_CurationCalls):
         result = self._native.remember(
             content, type, title, confidence, str_list("tags", tags), source, provenance
         )
-        return self._finish(result, RememberResult._from)
+        return self._finish(result, RememberResult._builder)
 
     @network
     def batch_remember(self, memories: Iterable[str | Mapping[str, Any]]) -> BatchRememberResult:
@@ -221,7 +224,7 @@ class _SessionBase(_CurationCalls):
         items = [{"content": m} if isinstance(m, str) else dict(m) if isinstance(m, Mapping) else m for m in memories]
         for i, item in enumerate(items):
             check_text(f"memories[{i}]", item)
-        return self._finish(self._native.batch_remember(items), BatchRememberResult._parse)
+        return self._finish(self._native.batch_remember(items), BatchRememberResult._builder)
 
     @network
     def recall(
@@ -266,7 +269,7 @@ class _SessionBase(_CurationCalls):
             str_list("tags", tags),
             status,
         )
-        return self._finish(data, lambda d: RecallResult._parse(d, limit=limit))
+        return self._finish(data, RecallResult._builder, limit=limit)
 
     @network
     def answer(
@@ -298,7 +301,7 @@ class _SessionBase(_CurationCalls):
         data = self._native.answer(
             question, limit_param(limit), threshold, temperature, ai_model, kiosk_mode, header_prompt, footer_prompt
         )
-        return self._finish(data, Answer._parse)
+        return self._finish(data, Answer._builder)
 
     # --- temporal queries ----------------------------------------------------------------
 
@@ -334,7 +337,7 @@ class _SessionBase(_CurationCalls):
         data = self._native.recall_as_of(
             query, time_param("as_of", as_of, required=True), limit_param(limit), str_list("types", types), str_list("tags", tags)
         )
-        return self._finish(data, lambda d: TemporalResult._parse(d, limit=limit))
+        return self._finish(data, TemporalResult._builder, limit=limit)
 
     @network
     def recall_changed_since(
@@ -362,7 +365,7 @@ class _SessionBase(_CurationCalls):
             time_param("since", since, required=True), limit_param(limit), str_list("types", types),
             str_list("tags", tags), status,
         )
-        return self._finish(data, lambda d: TemporalResult._parse(d, limit=limit))
+        return self._finish(data, TemporalResult._builder, limit=limit)
 
     @network
     def recall_recent(
@@ -422,7 +425,7 @@ class _SessionBase(_CurationCalls):
             every, limit, str_list("types", types), str_list("tags", tags), status,
             time_param("created_after", created_after), time_param("created_before", created_before),
         )
-        return self._finish(data, lambda d: TemporalResult._parse(d, limit=limit))
+        return self._finish(data, TemporalResult._builder, limit=limit)
 
     @network
     def recall_current(
@@ -442,7 +445,7 @@ class _SessionBase(_CurationCalls):
             ValidationError: bad arguments (before sending).
         """
         data = self._native.recall_current(query, limit_param(limit), str_list("types", types), str_list("tags", tags))
-        return self._finish(data, lambda d: TemporalResult._parse(d, limit=limit))
+        return self._finish(data, TemporalResult._builder, limit=limit)
 
     # --- memory management ---------------------------------------------------------------
 
@@ -455,7 +458,7 @@ class _SessionBase(_CurationCalls):
             UnsupportedOperationError: a 0.2.x server (removed there; use :meth:`update`).
             NotFoundError: unknown memory id (LocalServer; 0.0.8 answers 500, a ServerError).
         """
-        return self._finish(self._native.validate_memory(memory_id), MemoryOperation._from)
+        return self._finish(self._native.validate_memory(memory_id), MemoryOperation._builder)
 
     @network
     def supersede(
@@ -497,7 +500,7 @@ class _SessionBase(_CurationCalls):
             new = {k: v for k, v in {"content": content, "type": type, "title": title, "confidence": confidence,
                                      "tags": str_list("tags", tags) if tags is not None else None,
                                      "source": source, "provenance": provenance}.items() if v is not None}
-        return self._finish(self._native.supersede(old_memory_id, new), MemoryOperation._from)
+        return self._finish(self._native.supersede(old_memory_id, new), MemoryOperation._builder)
 
     @network
     def contradict(self, memory_id: str, *, reason: str | None = None,
@@ -509,7 +512,7 @@ class _SessionBase(_CurationCalls):
         Raises:
             NotFoundError: unknown memory id.
         """
-        return self._finish(self._native.contradict(memory_id, reason, contradicting_memory_id), MemoryOperation._from)
+        return self._finish(self._native.contradict(memory_id, reason, contradicting_memory_id), MemoryOperation._builder)
 
     @network
     def update(
@@ -540,7 +543,7 @@ class _SessionBase(_CurationCalls):
             memory_id, content, type, title, confidence,
             str_list("tags", tags) if tags is not None else None, source, provenance,
         )
-        return self._finish(result, MemoryOperation._from)
+        return self._finish(result, MemoryOperation._builder)
 
     @network
     def delete(self, memory_id: str) -> MemoryOperation:
@@ -550,7 +553,7 @@ class _SessionBase(_CurationCalls):
         Raises:
             NotFoundError: unknown memory id.
         """
-        return self._finish(self._native.delete_memory(memory_id), MemoryOperation._from)
+        return self._finish(self._native.delete_memory(memory_id), MemoryOperation._builder)
 
     @network
     def upload_file(self, path: str | os.PathLike[str]) -> UploadResult:
@@ -568,14 +571,11 @@ class _SessionBase(_CurationCalls):
         Raises:
             ValidationError: an unsupported extension or unreadable file (before sending).
         """
-        return self._finish(self._native.upload_file(os.fspath(path)), UploadResult._from)
+        return self._finish(self._native.upload_file(os.fspath(path)), UploadResult._builder)
 
 
 class Session(_SessionBase):
     __doc__ = _SessionBase.__doc__
-
-    def _finish(self, raw: Any, parse: Callable[[Any], T]) -> T:
-        return parse(raw)
 
     def __enter__(self) -> "Session":
         return self
@@ -603,12 +603,6 @@ class AsyncSession(_SessionBase):
     """The asyncio twin of :class:`Session`: the same properties, and every network call is a
     coroutine (``await session.recall(...)``). ``async with agent.activate() as session:``
     deactivates on exit. Cancelling an awaiting task drops the request."""
-
-    def _finish(self, raw: Any, parse: Callable[[Any], T]) -> Awaitable[T]:
-        async def finish() -> T:
-            return parse(await raw)
-
-        return finish()
 
     async def __aenter__(self) -> "AsyncSession":
         return self

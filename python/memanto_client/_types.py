@@ -126,9 +126,15 @@ class _Result:
 
     _TIMES: ClassVar[frozenset[str]] = frozenset()
     _TUPLES: ClassVar[frozenset[str]] = frozenset()
+    #: Fields holding a tuple of result objects built from a list of JSON objects.
+    _NESTED: ClassVar[Mapping[str, type]] = _EMPTY
+    #: How the native layer builds this class from the server's JSON (set at import).
+    _builder: ClassVar[Any] = None
 
     extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, repr=False, compare=False)
-    _raw: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, repr=False, compare=False)
+    #: The server's JSON: a mapping, or (for results built by the native layer) a
+    #: ``_native.RawJson`` that converts it only when ``to_dict()`` asks.
+    _raw: Any = field(default_factory=lambda: _EMPTY, repr=False, compare=False)
 
     @classmethod
     def _from(cls: type[T], data: Any, **overrides: Any) -> T:
@@ -147,7 +153,10 @@ class _Result:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object the server sent (a deep copy), unknown fields included."""
-        return copy.deepcopy(dict(self._raw))
+        raw = self._raw
+        if isinstance(raw, _native.RawJson):
+            return raw.to_dict()  # type: ignore[no-any-return]
+        return copy.deepcopy(dict(raw))
 
 
 @dataclass(frozen=True)
@@ -210,6 +219,8 @@ class RecallResult(_Result):
     """The memories recall found, best first. Iterable and indexable like a sequence of
     :class:`Memory` (``len(result)``, ``result[0]``, ``for m in result``); ``count`` is the
     server's count."""
+
+    _NESTED: ClassVar[Mapping[str, type]] = MappingProxyType({"memories": Memory})
 
     memories: tuple[Memory, ...] = ()
     count: int = 0
@@ -301,6 +312,8 @@ class Answer(_Result):
     """An answer to a question, with the memories it drew on (``sources``). ``str(answer)``
     is the answer text."""
 
+    _NESTED: ClassVar[Mapping[str, type]] = MappingProxyType({"sources": Memory})
+
     answer: str = ""
     question: str | None = None
     sources: tuple[Memory, ...] = ()
@@ -349,6 +362,8 @@ class BatchItemResult(_Result):
 class BatchRememberResult(_Result):
     """The outcome of batch_remember: counts and one :class:`BatchItemResult` per memory, in
     the order sent."""
+
+    _NESTED: ClassVar[Mapping[str, type]] = MappingProxyType({"results": BatchItemResult})
 
     total_submitted: int = 0
     successful: int = 0
@@ -550,6 +565,8 @@ class Conflict(_Result):
 class ConflictList(_Result):
     """The unresolved conflicts of a day's report (a sequence of :class:`Conflict`)."""
 
+    _NESTED: ClassVar[Mapping[str, type]] = MappingProxyType({"conflicts": Conflict})
+
     conflicts: tuple[Conflict, ...] = ()
     count: int = 0
     date: str | None = None
@@ -599,3 +616,34 @@ class PolicyResult(_Result):
     purged: int | None = None
     memories: Any = None
     agent_id: str | None = None
+
+
+def _register(cls: type[_Result]) -> Any:
+    """Describe ``cls`` to the native layer once: each field's conversion (nested result classes
+    first) and the defaults of every field."""
+    if "_builder" in vars(cls) and cls._builder is not None:
+        return cls._builder
+    plan: dict[str, Any] = dict(_plans.get(cls) or _plan(cls))
+    for name, inner in cls._NESTED.items():
+        plan[name] = _register(inner)
+    template: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            template[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            template[f.name] = f.default_factory()
+    builder = _native.Builder(cls, plan, template)
+    cls._builder = builder
+    return builder
+
+
+def _register_all() -> None:
+    pending: list[type[_Result]] = [_Result]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls is not _Result:
+            _register(cls)
+
+
+_register_all()
