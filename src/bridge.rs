@@ -9,13 +9,13 @@ use pyo3::types::PyDict;
 use serde_json::Value;
 
 use crate::convert::to_py;
-use crate::results::{plain, How, Root};
+use crate::results::{plain, How, IntoRoot};
 use crate::runtime::wait;
 
 /// A finished sync call's JSON, not yet converted: `then(how)` builds the result.
 #[pyclass(frozen, module = "memanto_client._native")]
 pub struct Reply {
-    root: Root,
+    root: crate::results::Root,
 }
 
 #[pymethods]
@@ -38,8 +38,8 @@ impl Reply {
     }
 }
 
-fn built<'py>(py: Python<'py>, v: Value, how: Option<&How>) -> PyResult<Bound<'py, PyAny>> {
-    let root = Root::new(v);
+fn built<'py, B: IntoRoot>(py: Python<'py>, v: B, how: Option<&How>) -> PyResult<Bound<'py, PyAny>> {
+    let root = v.into_root();
     match how {
         Some(h) => h.apply(py, &root),
         None => plain(py, &root),
@@ -48,15 +48,16 @@ fn built<'py>(py: Python<'py>, v: Value, how: Option<&How>) -> PyResult<Bound<'p
 
 /// Run a call whose result is JSON, to be built by the caller: a `Reply` when blocking, a
 /// `Pending` awaitable otherwise (both have `then`).
-pub fn run_reply<'py, Fut>(py: Python<'py>, asynchronous: bool, fut: Fut) -> PyResult<Bound<'py, PyAny>>
+pub fn run_reply<'py, B, Fut>(py: Python<'py>, asynchronous: bool, fut: Fut) -> PyResult<Bound<'py, PyAny>>
 where
-    Fut: Future<Output = memanto_core::Result<Value>> + Send + 'static,
+    B: IntoRoot,
+    Fut: Future<Output = memanto_core::Result<B>> + Send + 'static,
 {
     if asynchronous {
-        return crate::aio::spawn(py, fut, built);
+        return crate::aio::spawn(py, fut, built::<B>);
     }
     let v = wait(py, fut)?;
-    Ok(Py::new(py, Reply { root: Root::new(v) })?.into_bound(py).into_any())
+    Ok(Py::new(py, Reply { root: v.into_root() })?.into_bound(py).into_any())
 }
 
 /// Run `fut` and convert its value with `convert`: blocking when `asynchronous` is false,
@@ -85,7 +86,7 @@ where
     Fut: Future<Output = memanto_core::Result<Value>> + Send + 'static,
 {
     if asynchronous {
-        return crate::aio::spawn(py, fut, built);
+        return crate::aio::spawn(py, fut, built::<Value>);
     }
     let v = wait(py, fut)?;
     to_py(py, &v)

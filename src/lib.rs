@@ -93,6 +93,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<server::NativeServer>()?;
     m.add_class::<results::Builder>()?;
     m.add_class::<results::RawJson>()?;
+    m.add_class::<results::Extra>()?;
     m.add_class::<bridge::Reply>()?;
     m.add_class::<aio::Pending>()?;
     m.add_function(wrap_pyfunction!(decode_session_token, m)?)?;

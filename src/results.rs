@@ -9,15 +9,17 @@
 //! the parsed body and points at the object's part of it.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use rustc_hash::FxHasher;
 use std::sync::Arc;
 
 use chrono::{Datelike, Timelike};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyString, PyTuple, PyType};
-use serde_json::{Map, Value};
-
-use crate::convert::to_py;
+use memanto_core::tape::{Node, Tape};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
+use serde_json::Value;
 
 /// How one field's JSON value becomes a Python value. A value of another type than the
 /// field's becomes None (the raw value stays in `to_dict()`), as `_types._convert` does.
@@ -39,7 +41,7 @@ enum Kind {
 pub struct Builder {
     cls: Py<PyType>,
     name: String,
-    fields: HashMap<String, (Py<PyString>, Kind)>,
+    fields: HashMap<String, (Py<PyString>, Kind), BuildHasherDefault<FxHasher>>,
     /// Every field at its default; copied into each new instance first.
     template: Py<PyDict>,
 }
@@ -53,7 +55,7 @@ impl Builder {
     fn new(cls: Bound<'_, PyType>, plan: Bound<'_, PyDict>, template: Bound<'_, PyDict>) -> PyResult<Self> {
         let py = cls.py();
         let name = cls.name()?.to_string();
-        let mut fields = HashMap::new();
+        let mut fields = HashMap::default();
         for (key, how) in plan.iter() {
             let key: String = key.extract()?;
             let kind = if let Ok(nested) = how.cast::<Builder>() {
@@ -94,53 +96,76 @@ impl Builder {
         overrides: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let value: Value = crate::convert::from_py(data)?;
-        self.build(py, &Root::new(value), overrides)
+        self.build(py, &value.into_root(), overrides)
     }
 }
 
-/// A parsed body shared by every object built from it.
-pub struct Root(Arc<Value>);
+/// A parsed body (a tape, see `memanto_core::tape`) shared by every object built from it.
+#[derive(Clone)]
+pub struct Root(Arc<Tape>);
 
 impl Root {
-    pub fn new(value: Value) -> Self {
-        Root(Arc::new(value))
+    pub fn new(tape: Tape) -> Self {
+        Root(Arc::new(tape))
     }
 }
 
-/// One step from a JSON object to one of its parts.
-#[derive(Clone)]
-enum Step {
-    Key(Arc<str>),
-    Index(usize),
+/// A reply body the bindings can build from.
+pub trait IntoRoot: Send + 'static {
+    fn into_root(self) -> Root;
+}
+
+impl IntoRoot for Tape {
+    fn into_root(self) -> Root {
+        Root::new(self)
+    }
+}
+
+impl IntoRoot for Value {
+    fn into_root(self) -> Root {
+        Root::new(Tape::from_value(&self))
+    }
+}
+
+/// Node `i` of `tape` as new Python objects.
+pub fn node_to_py<'py>(py: Python<'py>, tape: &Tape, i: usize) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match tape.node(i) {
+        Node::Null => py.None().into_bound(py),
+        Node::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        Node::I64(n) => n.into_pyobject(py)?.into_any(),
+        Node::U64(n) => n.into_pyobject(py)?.into_any(),
+        Node::F64(f) => f.into_pyobject(py)?.into_any(),
+        Node::Str { .. } => PyString::new(py, tape.str(i)).into_any(),
+        Node::Array { .. } => {
+            let items = tape
+                .elements(i)
+                .map(|e| node_to_py(py, tape, e))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyList::new(py, items)?.into_any()
+        }
+        Node::Object { .. } => {
+            let d = PyDict::new(py);
+            for (k, v) in tape.entries(i) {
+                d.set_item(tape.str(k), node_to_py(py, tape, v)?)?;
+            }
+            d.into_any()
+        }
+    })
 }
 
 /// The JSON a result object was built from, kept without converting it: `to_dict()` turns it
 /// into fresh Python objects when asked.
 #[pyclass(frozen, module = "memanto_client._native")]
 pub struct RawJson {
-    root: Arc<Value>,
-    path: Vec<Step>,
-}
-
-impl RawJson {
-    fn value(&self) -> &Value {
-        let mut v = self.root.as_ref();
-        for step in &self.path {
-            v = match (step, v) {
-                (Step::Key(k), Value::Object(m)) => m.get(k.as_ref()).unwrap_or(&Value::Null),
-                (Step::Index(i), Value::Array(a)) => a.get(*i).unwrap_or(&Value::Null),
-                _ => &Value::Null,
-            };
-        }
-        v
-    }
+    root: Root,
+    node: usize,
 }
 
 #[pymethods]
 impl RawJson {
     /// The JSON as new Python objects (a deep copy each time).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, self.value())
+        node_to_py(py, &self.root.0, self.node)
     }
 
     fn __repr__(&self) -> &'static str {
@@ -148,11 +173,79 @@ impl RawJson {
     }
 }
 
+/// A result's `extra`: the fields its class does not know, as a read-only mapping that turns
+/// them into Python objects on first use.
+#[pyclass(frozen, mapping, module = "memanto_client._native")]
+pub struct Extra {
+    root: Root,
+    entries: Vec<(u32, u32)>,
+    dict: PyOnceLock<Py<PyDict>>,
+}
+
+impl Extra {
+    fn dict<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyDict>> {
+        let d = self.dict.get_or_try_init(py, || {
+            let d = PyDict::new(py);
+            for &(k, v) in &self.entries {
+                d.set_item(self.root.0.str(k as usize), node_to_py(py, &self.root.0, v as usize)?)?;
+            }
+            Ok::<_, PyErr>(d.unbind())
+        })?;
+        Ok(d.bind(py))
+    }
+}
+
+#[pymethods]
+impl Extra {
+    fn __getitem__<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        self.dict(py)?.as_any().get_item(key)
+    }
+    fn __len__(&self) -> usize {
+        self.entries.len()
+    }
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.dict(py)?.as_any().try_iter().map(Bound::into_any)
+    }
+    fn __contains__<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<bool> {
+        self.dict(py)?.contains(key)
+    }
+    fn __eq__<'py>(&self, py: Python<'py>, other: &Bound<'py, PyAny>) -> PyResult<bool> {
+        let other = match other.cast::<Extra>() {
+            Ok(e) => e.get().dict(py)?.clone().into_any(),
+            Err(_) => other.clone(),
+        };
+        self.dict(py)?.as_any().eq(other)
+    }
+    #[pyo3(signature = (key, default=None))]
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+        default: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Ok(match self.dict(py)?.get_item(key)? {
+            Some(v) => v,
+            None => default.unwrap_or_else(|| py.None().into_bound(py)),
+        })
+    }
+    fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.dict(py)?.call_method0(pyo3::intern!(py, "keys"))
+    }
+    fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.dict(py)?.call_method0(pyo3::intern!(py, "items"))
+    }
+    fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.dict(py)?.call_method0(pyo3::intern!(py, "values"))
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("mappingproxy({})", self.dict(py)?.repr()?))
+    }
+}
+
 struct Cached {
     object_new: Py<PyAny>,
     datetime: Py<PyAny>,
     utc: Py<PyAny>,
-    mapping_proxy: Py<PyAny>,
 }
 
 static CACHED: PyOnceLock<Cached> = PyOnceLock::new();
@@ -164,26 +257,25 @@ fn cached(py: Python<'_>) -> PyResult<&Cached> {
             object_new: py.import("builtins")?.getattr("object")?.getattr("__new__")?.unbind(),
             datetime: dt.getattr("datetime")?.unbind(),
             utc: dt.getattr("timezone")?.getattr("utc")?.unbind(),
-            mapping_proxy: py.import("types")?.getattr("MappingProxyType")?.unbind(),
         })
     })
 }
 
 /// The Python type name of what `value` would become (for the unexpected-shape message).
-fn py_type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
+fn py_type_name(node: Node) -> &'static str {
+    match node {
+        Node::Null => "NoneType",
+        Node::Bool(_) => "bool",
+        Node::F64(_) => "float",
+        Node::I64(_) | Node::U64(_) => "int",
+        Node::Str { .. } => "str",
+        Node::Array { .. } => "list",
+        Node::Object { .. } => "dict",
     }
 }
 
 /// The `ServerError` `_types.json_object` raises for a body of the wrong shape.
-fn unexpected_shape(py: Python<'_>, what: &str, value: &Value) -> PyErr {
+fn unexpected_shape(py: Python<'_>, what: &str, value: Node) -> PyErr {
     let message = format!(
         "The server sent an unexpected response for {what}: expected a JSON object, got {}. \
          Check that base_url points at a Memanto server.",
@@ -199,7 +291,33 @@ fn unexpected_shape(py: Python<'_>, what: &str, value: &Value) -> PyErr {
     }
 }
 
+thread_local! {
+    /// The last timestamp converted on this thread: a memory's `updated_at` is usually its
+    /// `created_at`, and datetimes are immutable.
+    static LAST_TIME: std::cell::RefCell<Option<(String, Py<PyAny>)>> = const { std::cell::RefCell::new(None) };
+}
+
 fn time_to_py<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    let hit = LAST_TIME.with(|last| match last.try_borrow() {
+        Ok(l) => l
+            .as_ref()
+            .filter(|(t, _)| t == text)
+            .map(|(_, v)| v.clone_ref(py)),
+        Err(_) => None,
+    });
+    if let Some(v) = hit {
+        return Ok(v.into_bound(py));
+    }
+    let v = new_time(py, text)?;
+    LAST_TIME.with(|last| {
+        if let Ok(mut l) = last.try_borrow_mut() {
+            *l = Some((text.to_string(), v.clone().unbind()));
+        }
+    });
+    Ok(v)
+}
+
+fn new_time<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     let Some(t) = memanto_core::time::parse_timestamp(text) else {
         return Ok(py.None().into_bound(py));
     };
@@ -220,55 +338,34 @@ fn time_to_py<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
 }
 
 impl Builder {
-    fn convert<'py>(
-        &self,
-        py: Python<'py>,
-        root: &Root,
-        path: &[Step],
-        key: &str,
-        value: &Value,
-        kind: &Kind,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn convert<'py>(&self, py: Python<'py>, root: &Root, i: usize, kind: &Kind) -> PyResult<Bound<'py, PyAny>> {
+        let tape = &root.0;
+        let node = tape.node(i);
         let none = || py.None().into_bound(py);
-        Ok(match (kind, value) {
-            (Kind::Nested(b), Value::Array(items)) => {
+        Ok(match (kind, node) {
+            (Kind::Nested(b), Node::Array { .. }) => {
                 let b = b.get();
-                let mut built = Vec::with_capacity(items.len());
-                let mut sub: Vec<Step> = path.to_vec();
-                sub.push(Step::Key(Arc::from(key)));
-                for (i, item) in items.iter().enumerate() {
-                    if let Value::Object(m) = item {
-                        sub.push(Step::Index(i));
-                        built.push(b.build_object(py, root, &sub, m, None)?);
-                        sub.pop();
-                    }
-                }
+                let built = tape
+                    .elements(i)
+                    .filter(|&e| matches!(tape.node(e), Node::Object { .. }))
+                    .map(|e| b.build_object(py, root, e, None))
+                    .collect::<PyResult<Vec<_>>>()?;
                 PyTuple::new(py, built)?.into_any()
             }
             (Kind::Nested(_), _) => PyTuple::empty(py).into_any(),
-            (_, Value::Null) => none(),
-            (Kind::Any, v) => to_py(py, v)?,
-            (Kind::Str, Value::String(s)) => PyString::new(py, s).into_any(),
-            (Kind::Bool, Value::Bool(b)) => b.into_pyobject(py)?.to_owned().into_any(),
-            (Kind::Float, Value::Number(_)) | (Kind::Int, Value::Number(_)) => {
-                let Value::Number(n) = value else { unreachable!() };
-                if let Some(i) = n.as_i64() {
-                    i.into_pyobject(py)?.into_any()
-                } else if let Some(u) = n.as_u64() {
-                    u.into_pyobject(py)?.into_any()
-                } else if matches!(kind, Kind::Float) {
-                    n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
-                } else {
-                    none()
-                }
-            }
-            (Kind::Time, Value::String(s)) => time_to_py(py, s)?,
-            (Kind::Strings, Value::Array(items)) => PyTuple::new(
+            (_, Node::Null) => none(),
+            (Kind::Any, _) => node_to_py(py, tape, i)?,
+            (Kind::Str, Node::Str { .. }) => PyString::new(py, tape.str(i)).into_any(),
+            (Kind::Bool, Node::Bool(b)) => b.into_pyobject(py)?.to_owned().into_any(),
+            (Kind::Float | Kind::Int, Node::I64(n)) => n.into_pyobject(py)?.into_any(),
+            (Kind::Float | Kind::Int, Node::U64(n)) => n.into_pyobject(py)?.into_any(),
+            (Kind::Float, Node::F64(f)) => f.into_pyobject(py)?.into_any(),
+            (Kind::Time, Node::Str { .. }) => time_to_py(py, tape.str(i))?,
+            (Kind::Strings, Node::Array { .. }) => PyTuple::new(
                 py,
-                items
-                    .iter()
-                    .filter_map(|v| v.as_str())
-                    .map(|s| PyString::new(py, s))
+                tape.elements(i)
+                    .filter(|&e| matches!(tape.node(e), Node::Str { .. }))
+                    .map(|e| PyString::new(py, tape.str(e)))
                     .collect::<Vec<_>>(),
             )?
             .into_any(),
@@ -281,40 +378,42 @@ impl Builder {
         &self,
         py: Python<'py>,
         root: &Root,
-        path: &[Step],
-        map: &Map<String, Value>,
+        at: usize,
         overrides: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = cached(py)?;
-        let cls = self.cls.bind(py);
-        let obj = c.object_new.bind(py).call1((cls,))?;
+        let tape = &root.0;
+        let obj = c.object_new.bind(py).call1((self.cls.bind(py),))?;
         let dict = obj.getattr(pyo3::intern!(py, "__dict__"))?;
         let dict = dict.cast::<PyDict>()?;
         dict.update(self.template.bind(py).as_mapping())?;
-        let mut extra: Option<Bound<'py, PyDict>> = None;
-        for (key, value) in map {
+        let mut unknown: Vec<(u32, u32)> = Vec::new();
+        for (k, v) in tape.entries(at) {
+            let key = tape.str(k);
             match self.fields.get(key) {
                 Some((name, kind)) => {
                     if overrides.is_some_and(|o| o.contains(name).unwrap_or(false)) {
                         continue;
                     }
-                    dict.set_item(name, self.convert(py, root, path, key, value, kind)?)?;
+                    dict.set_item(name, self.convert(py, root, v, kind)?)?;
                 }
-                None => {
-                    let e = extra.get_or_insert_with(|| PyDict::new(py));
-                    e.set_item(key, to_py(py, value)?)?;
-                }
+                None => unknown.push((k as u32, v as u32)),
             }
         }
         if let Some(o) = overrides {
             dict.update(o.as_mapping())?;
         }
-        if let Some(e) = extra {
-            dict.set_item(pyo3::intern!(py, "extra"), c.mapping_proxy.bind(py).call1((e,))?)?;
+        if !unknown.is_empty() {
+            let extra = Extra {
+                root: root.clone(),
+                entries: unknown,
+                dict: PyOnceLock::new(),
+            };
+            dict.set_item(pyo3::intern!(py, "extra"), Py::new(py, extra)?)?;
         }
         let raw = RawJson {
-            root: root.0.clone(),
-            path: path.to_vec(),
+            root: root.clone(),
+            node: at,
         };
         dict.set_item(pyo3::intern!(py, "_raw"), Py::new(py, raw)?)?;
         Ok(obj)
@@ -327,8 +426,8 @@ impl Builder {
         root: &Root,
         overrides: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        match root.0.as_ref() {
-            Value::Object(map) => self.build_object(py, root, &[], map, overrides),
+        match root.0.node(0) {
+            Node::Object { .. } => self.build_object(py, root, 0, overrides),
             other => Err(unexpected_shape(py, &self.name, other)),
         }
     }
@@ -352,12 +451,12 @@ impl How {
     pub fn apply<'py>(&self, py: Python<'py>, root: &Root) -> PyResult<Bound<'py, PyAny>> {
         match self {
             How::Build(b, overrides) => b.get().build(py, root, overrides.as_ref().map(|o| o.bind(py))),
-            How::Call(f) => f.bind(py).call1((to_py(py, root.0.as_ref())?,)),
+            How::Call(f) => f.bind(py).call1((node_to_py(py, &root.0, 0)?,)),
         }
     }
 }
 
 /// Just the JSON as Python objects (for replies nobody asked to build).
 pub fn plain<'py>(py: Python<'py>, root: &Root) -> PyResult<Bound<'py, PyAny>> {
-    to_py(py, root.0.as_ref())
+    node_to_py(py, &root.0, 0)
 }

@@ -9,6 +9,7 @@ use memanto_core::{
     AnswerArgs, ConflictResolution, ExtractArgs, MemoryInput, MemoryUpdate, Message, RecallArgs,
     Replacement, Session, TemporalArgs,
 };
+use memanto_core::Tape;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -30,10 +31,11 @@ impl NativeSession {
     }
 
     /// Run one core call on this session (blocking or as an awaitable, by mode).
-    fn run<'py, F, Fut>(&self, py: Python<'py>, f: F) -> PyResult<Bound<'py, PyAny>>
+    fn run<'py, B, F, Fut>(&self, py: Python<'py>, f: F) -> PyResult<Bound<'py, PyAny>>
     where
+        B: crate::results::IntoRoot,
         F: FnOnce(Arc<Session>) -> Fut,
-        Fut: Future<Output = memanto_core::Result<serde_json::Value>> + Send + 'static,
+        Fut: Future<Output = memanto_core::Result<B>> + Send + 'static,
     {
         crate::bridge::run_reply(py, self.asynchronous, f(self.inner.clone()))
     }
@@ -172,7 +174,7 @@ impl NativeSession {
             source,
             provenance,
         };
-        self.run(py, |s| async move { s.remember(&m).await })
+        self.run(py, |s| async move { s.remember_as::<Tape>(&m).await })
     }
 
     fn batch_remember<'py>(
@@ -185,7 +187,7 @@ impl NativeSession {
             .enumerate()
             .map(|(i, d)| memory_from_dict(py, &d, i))
             .collect::<PyResult<Vec<_>>>()?;
-        self.run(py, |s| async move { s.batch_remember(&items).await })
+        self.run(py, |s| async move { s.batch_remember_as::<Tape>(&items).await })
     }
 
     #[pyo3(signature = (query, limit, min_similarity, created_after, created_before, memory_types, tags, status))]
@@ -212,7 +214,7 @@ impl NativeSession {
             tags,
             status,
         };
-        self.run(py, |s| async move { s.recall(&args).await })
+        self.run(py, |s| async move { s.recall_as::<Tape>(&args).await })
     }
 
     #[pyo3(signature = (question, limit, threshold, temperature, ai_model, kiosk_mode, header_prompt, footer_prompt))]
@@ -239,7 +241,7 @@ impl NativeSession {
             header_prompt,
             footer_prompt,
         };
-        self.run(py, |s| async move { s.answer(&args).await })
+        self.run(py, |s| async move { s.answer_as::<Tape>(&args).await })
     }
 
     fn current<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -266,7 +268,7 @@ impl NativeSession {
     ) -> PyResult<Bound<'py, PyAny>> {
         let args = temporal(limit, memory_types, tags, None, None, None);
         self.run(py, |s| async move {
-            s.recall_as_of(query.as_deref(), &as_of, &args).await
+            s.recall_as_of_as::<Tape>(query.as_deref(), &as_of, &args).await
         })
     }
 
@@ -282,7 +284,7 @@ impl NativeSession {
     ) -> PyResult<Bound<'py, PyAny>> {
         let args = temporal(limit, memory_types, tags, status, None, None);
         self.run(py, |s| async move {
-            s.recall_changed_since(&since, &args).await
+            s.recall_changed_since_as::<Tape>(&since, &args).await
         })
     }
 
@@ -296,7 +298,7 @@ impl NativeSession {
         tags: Vec<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let args = temporal(limit, memory_types, tags, None, None, None);
-        self.run(py, |s| async move { s.recall_current(&query, &args).await })
+        self.run(py, |s| async move { s.recall_current_as::<Tape>(&query, &args).await })
     }
 
     /// `all`: the 0.2.x `recall/all` route (limit not capped); else `recall/recent`.
@@ -323,9 +325,9 @@ impl NativeSession {
         );
         self.run(py, |s| async move {
             if all {
-                s.recall_all(&args).await
+                s.recall_all_as::<Tape>(&args).await
             } else {
-                s.recall_recent(&args).await
+                s.recall_recent_as::<Tape>(&args).await
             }
         })
     }

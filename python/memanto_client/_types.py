@@ -39,6 +39,11 @@ __all__ = [
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
+# The native layer's lazy ``extra`` mapping is a read-only Mapping like MappingProxyType.
+import collections.abc as _abc  # noqa: E402
+
+_abc.Mapping.register(_native.Extra)
+
 
 def parse_time(value: Any) -> datetime | None:
     """A server timestamp (naive = UTC, ``Z``, offsets, date-only) as an aware UTC datetime."""

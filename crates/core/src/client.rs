@@ -117,18 +117,18 @@ impl Client {
     }
 
     /// Encode `op` for the server and send it (with `token` on memory calls).
-    pub(crate) async fn dispatch(
+    pub(crate) async fn dispatch<B: crate::http::FromBody>(
         &self,
         agent: &str,
         op: &Op<'_>,
         token: Option<&Secret>,
-    ) -> Result<Reply> {
+    ) -> Result<Reply<B>> {
         let server = self.server().await?;
         let call = wire::encode(&server, agent, op)?;
-        let mut reply = self.inner.transport.send(&call, token).await?;
+        let mut reply = self.inner.transport.send::<B>(&call, token).await?;
         reply.result = reply
             .result
-            .map(|body| wire::normalize(call.generation, op, body));
+            .map(|body: B| body.normalize(call.generation, op));
         Ok(reply)
     }
 

@@ -117,9 +117,44 @@ impl Call {
 /// The outcome of one call: the JSON body or the mapped error, plus the replacement session
 /// token when the server sent one in an `X-Session-Token` response header (on success or error).
 #[derive(Debug)]
-pub struct Reply {
-    pub result: Result<Value>,
+pub struct Reply<B = Value> {
+    pub result: Result<B>,
     pub session_token: Option<Secret>,
+}
+
+/// How a successful response's JSON body is kept: as a `serde_json::Value`, or as a
+/// [`Tape`](crate::tape::Tape) for consumers that walk it once.
+pub trait FromBody: Sized + Send + 'static {
+    /// Parse a body; on failure the error and the body back (for the message).
+    fn from_json(bytes: Vec<u8>) -> std::result::Result<Self, (serde_json::Error, Vec<u8>)>;
+    /// An empty body (no content).
+    fn empty() -> Self;
+    /// A generation's reshaping of the reply of `op` (only `Value` replies are reshaped; the
+    /// operations whose replies are reshaped ask for a `Value`).
+    fn normalize(self, _generation: crate::Generation, _op: &crate::ops::Op<'_>) -> Self {
+        self
+    }
+}
+
+impl FromBody for Value {
+    fn from_json(bytes: Vec<u8>) -> std::result::Result<Self, (serde_json::Error, Vec<u8>)> {
+        serde_json::from_slice(&bytes).map_err(|e| (e, bytes))
+    }
+    fn empty() -> Self {
+        Value::Null
+    }
+    fn normalize(self, generation: crate::Generation, op: &crate::ops::Op<'_>) -> Self {
+        crate::wire::normalize(generation, op, self)
+    }
+}
+
+impl FromBody for crate::tape::Tape {
+    fn from_json(bytes: Vec<u8>) -> std::result::Result<Self, (serde_json::Error, Vec<u8>)> {
+        crate::tape::Tape::parse(bytes)
+    }
+    fn empty() -> Self {
+        crate::tape::Tape::from_value(&Value::Null)
+    }
 }
 
 /// What must not cross a `fork()`: the connection pool (its sockets and the tasks driving them
@@ -140,8 +175,8 @@ pub struct Transport {
     skew_ms: AtomicI64,
 }
 
-enum Attempt {
-    Done(Reply),
+enum Attempt<B> {
+    Done(Reply<B>),
     Retry {
         error: Error,
         wait: Option<Duration>,
@@ -272,7 +307,7 @@ impl Transport {
 
     /// Send `call`, retrying as its `Replay` allows. Errors before any response arrived are
     /// `Err`; once a final response is in, its outcome is in `Reply::result`.
-    pub async fn send(&self, call: &Call, token: Option<&Secret>) -> Result<Reply> {
+    pub async fn send<B: FromBody>(&self, call: &Call, token: Option<&Secret>) -> Result<Reply<B>> {
         let mut backoff = backon::BackoffBuilder::build(
             backon::ExponentialBuilder::default()
                 .with_min_delay(self.config.retry.initial_backoff)
@@ -325,12 +360,12 @@ impl Transport {
         }
     }
 
-    async fn attempt(
+    async fn attempt<B: FromBody>(
         &self,
         call: &Call,
         token: Option<&Secret>,
         deadline: Option<Instant>,
-    ) -> Result<Attempt> {
+    ) -> Result<Attempt<B>> {
         let process = self.process();
         let mut req = self.build(&process.http, call, token)?;
         let acquire = process.permits.acquire();
@@ -427,9 +462,9 @@ impl Transport {
             }));
         }
         let result = if bytes.is_empty() {
-            Ok(Value::Null)
+            Ok(B::empty())
         } else {
-            serde_json::from_slice(&bytes).map_err(|e| {
+            B::from_json(bytes).map_err(|(e, bytes)| {
                 let ct = content_type.as_deref().unwrap_or("no content type");
                 let mut err = Error::new(
                     ErrorKind::Server,
@@ -481,7 +516,7 @@ impl Transport {
 
 /// The outcome once no retry is left: an error the server answered with is that call's
 /// result; one raised before any answer is the transport's.
-fn give_up(error: Error) -> Result<Reply> {
+fn give_up<B>(error: Error) -> Result<Reply<B>> {
     match error.status_code {
         Some(_) => Ok(Reply {
             result: Err(error),

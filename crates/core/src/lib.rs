@@ -11,6 +11,7 @@ mod memory;
 pub mod ops;
 mod registry;
 pub mod session;
+pub mod tape;
 pub mod time;
 pub mod token;
 pub mod validate;
@@ -23,7 +24,8 @@ pub use args::{
 pub use client::Client;
 pub use config::{ClientConfig, Secret};
 pub use error::{Error, ErrorKind, Result};
-pub use http::{Call, Payload, Replay, Reply};
+pub use http::{Call, FromBody, Payload, Replay, Reply};
+pub use tape::Tape;
 pub use memanto_protocol::Generation;
 pub use session::{Session, SessionPolicy};
 pub use token::{decode_session_token, SessionClaims};

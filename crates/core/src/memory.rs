@@ -9,6 +9,7 @@ use crate::args::{
     Replacement, TemporalArgs,
 };
 use crate::error::{Error, Result};
+use crate::http::FromBody;
 use crate::ops::Op;
 use crate::session::Session;
 use crate::validate;
@@ -16,12 +17,22 @@ use crate::validate;
 impl Session {
     /// `POST /api/v2/agents/{id}/remember`.
     pub async fn remember(&self, memory: &MemoryInput) -> Result<Value> {
+        self.remember_as(memory).await
+    }
+
+    /// [`Session::remember`] with the reply kept as `B` (a `Value` or a [`Tape`](crate::Tape)).
+    pub async fn remember_as<B: FromBody>(&self, memory: &MemoryInput) -> Result<B> {
         memory.validate()?;
         self.call(Op::Remember(memory)).await
     }
 
     /// `POST /api/v2/agents/{id}/batch-remember` with 1..100 memories.
     pub async fn batch_remember(&self, memories: &[MemoryInput]) -> Result<Value> {
+        self.batch_remember_as(memories).await
+    }
+
+    /// [`Session::batch_remember`] with the reply kept as `B` (a `Value` or a [`Tape`](crate::Tape)).
+    pub async fn batch_remember_as<B: FromBody>(&self, memories: &[MemoryInput]) -> Result<B> {
         if memories.is_empty() || memories.len() > validate::MAX_BATCH {
             return Err(Error::validation(format!(
                 "batch_remember takes 1 to {} memories per request, got {}",
@@ -38,6 +49,11 @@ impl Session {
 
     /// Recall: 0.0.x `GET …/recall`, 0.2.x `POST …/recall`.
     pub async fn recall(&self, args: &RecallArgs) -> Result<Value> {
+        self.recall_as(args).await
+    }
+
+    /// [`Session::recall`] with the reply kept as `B` (a `Value` or a [`Tape`](crate::Tape)).
+    pub async fn recall_as<B: FromBody>(&self, args: &RecallArgs) -> Result<B> {
         args.validate()?;
         self.call(Op::Recall(args)).await
     }
@@ -50,6 +66,16 @@ impl Session {
         as_of: &str,
         args: &TemporalArgs,
     ) -> Result<Value> {
+        self.recall_as_of_as(query, as_of, args).await
+    }
+
+    /// [`Session::recall_as_of`] with the reply kept as `B` (a `Value` or a [`Tape`](crate::Tape)).
+    pub async fn recall_as_of_as<B: FromBody>(
+        &self,
+        query: Option<&str>,
+        as_of: &str,
+        args: &TemporalArgs,
+    ) -> Result<B> {
         if let Some(q) = query {
             validate::query(q, "query")?;
         }
@@ -60,6 +86,11 @@ impl Session {
 
     /// Memories created or changed after `since`.
     pub async fn recall_changed_since(&self, since: &str, args: &TemporalArgs) -> Result<Value> {
+        self.recall_changed_since_as(since, args).await
+    }
+
+    /// [`Session::recall_changed_since`] with the reply kept as `B` (a `Value` or a [`Tape`](crate::Tape)).
+    pub async fn recall_changed_since_as<B: FromBody>(&self, since: &str, args: &TemporalArgs) -> Result<B> {
         validate::timestamp("since", since)?;
         args.validate()?;
         self.call(Op::RecallChangedSince { since, args }).await
@@ -67,6 +98,11 @@ impl Session {
 
     /// What is currently true: 0.0.x `GET …/recall/current`; 0.2.x recall of active memories.
     pub async fn recall_current(&self, query: &str, args: &TemporalArgs) -> Result<Value> {
+        self.recall_current_as(query, args).await
+    }
+
+    /// [`Session::recall_current`] with the reply kept as `B` (a `Value` or a [`Tape`](crate::Tape)).
+    pub async fn recall_current_as<B: FromBody>(&self, query: &str, args: &TemporalArgs) -> Result<B> {
         validate::query(query, "query")?;
         args.validate()?;
         self.call(Op::RecallCurrent { query, args }).await
@@ -74,12 +110,22 @@ impl Session {
 
     /// 0.2.x `POST …/recall/recent`: the newest memories.
     pub async fn recall_recent(&self, args: &TemporalArgs) -> Result<Value> {
+        self.recall_recent_as(args).await
+    }
+
+    /// [`Session::recall_recent`] with the reply kept as `B` (a `Value` or a [`Tape`](crate::Tape)).
+    pub async fn recall_recent_as<B: FromBody>(&self, args: &TemporalArgs) -> Result<B> {
         args.validate()?;
         self.call(Op::RecallRecent(args)).await
     }
 
     /// 0.2.x `POST …/recall/all`: every memory, newest first (the limit is not capped at 100).
     pub async fn recall_all(&self, args: &TemporalArgs) -> Result<Value> {
+        self.recall_all_as(args).await
+    }
+
+    /// [`Session::recall_all`] with the reply kept as `B` (a `Value` or a [`Tape`](crate::Tape)).
+    pub async fn recall_all_as<B: FromBody>(&self, args: &TemporalArgs) -> Result<B> {
         if let Some(0) = args.limit {
             return Err(Error::validation("limit must be at least 1"));
         }
@@ -93,6 +139,11 @@ impl Session {
 
     /// `POST …/answer`.
     pub async fn answer(&self, args: &AnswerArgs) -> Result<Value> {
+        self.answer_as(args).await
+    }
+
+    /// [`Session::answer`] with the reply kept as `B` (a `Value` or a [`Tape`](crate::Tape)).
+    pub async fn answer_as<B: FromBody>(&self, args: &AnswerArgs) -> Result<B> {
         args.validate()?;
         self.call(Op::Answer(args)).await
     }

@@ -308,7 +308,7 @@ impl Session {
     /// One request with the current token, adopting any replacement the server sends. No
     /// refresh here, so a refresh never recurses into another. Returns the outcome and the
     /// generation of the token it was sent with.
-    async fn send(&self, op: &Op<'_>) -> Result<(Result<Value>, u64)> {
+    async fn send<B: crate::http::FromBody>(&self, op: &Op<'_>) -> Result<(Result<B>, u64)> {
         let state = self.state()?;
         let reply = self
             .client
@@ -322,7 +322,7 @@ impl Session {
 
     /// A memory call: refresh if due, send, and on a rejected token re-activate once and retry
     /// once (when the policy allows).
-    pub(crate) async fn call(&self, op: Op<'_>) -> Result<Value> {
+    pub(crate) async fn call<B: crate::http::FromBody>(&self, op: Op<'_>) -> Result<B> {
         self.state()?;
         let generation = self.client.server().await?.generation;
         self.refresh_if_due(generation).await?;
@@ -418,7 +418,7 @@ impl Session {
     }
 
     async fn extend_locked(&self, additional_hours: u32) -> Result<Value> {
-        let body = self
+        let body: Value = self
             .send(&Op::Extend {
                 hours: additional_hours,
             })
