@@ -173,6 +173,10 @@ pub struct Transport {
     api_key_value: Option<HeaderValue>,
     /// Server clock minus local clock, in milliseconds, from the last `Date` header.
     skew_ms: AtomicI64,
+    /// `base_url` parsed once; each request's URL is a copy with its path and query set.
+    base: reqwest::Url,
+    /// The base URL's path without its trailing slash (prefixed to every call's path).
+    prefix: String,
 }
 
 enum Attempt<B> {
@@ -201,12 +205,17 @@ impl Transport {
             None => None,
         };
         let per_process = ArcSwap::from_pointee(Self::for_this_process(&config)?);
+        let base = reqwest::Url::parse(&config.base_url)
+            .map_err(|e| Error::validation(format!("base_url is not a valid URL ({e})")))?;
+        let prefix = base.path().trim_end_matches('/').to_string();
         Ok(Transport {
             per_process,
             config,
             auth,
             api_key_value,
             skew_ms: AtomicI64::new(0),
+            base,
+            prefix,
         })
     }
 
@@ -271,7 +280,16 @@ impl Transport {
         call: &Call,
         token: Option<&Secret>,
     ) -> Result<reqwest::RequestBuilder> {
-        let url = format!("{}{}", self.config.base_url, call.path);
+        let mut url = self.base.clone();
+        if self.prefix.is_empty() {
+            url.set_path(&call.path);
+        } else {
+            url.set_path(&format!("{}{}", self.prefix, call.path));
+        }
+        if !call.query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
         let mut headers = HeaderMap::with_capacity(4);
         if let Some(auth) = &self.auth {
             headers.insert(AUTHORIZATION, auth.clone());
@@ -291,10 +309,7 @@ impl Transport {
             v.set_sensitive(true);
             headers.insert(SESSION_TOKEN_HEADER, v);
         }
-        let mut req = http.request(call.method.clone(), &url).headers(headers);
-        if !call.query.is_empty() {
-            req = req.query(&call.query);
-        }
+        let req = http.request(call.method.clone(), url).headers(headers);
         Ok(match &call.payload {
             Payload::Empty => req,
             Payload::Json(v) => req.json(v),
@@ -308,13 +323,8 @@ impl Transport {
     /// Send `call`, retrying as its `Replay` allows. Errors before any response arrived are
     /// `Err`; once a final response is in, its outcome is in `Reply::result`.
     pub async fn send<B: FromBody>(&self, call: &Call, token: Option<&Secret>) -> Result<Reply<B>> {
-        let mut backoff = backon::BackoffBuilder::build(
-            backon::ExponentialBuilder::default()
-                .with_min_delay(self.config.retry.initial_backoff)
-                .with_max_delay(self.config.retry.max_backoff)
-                .with_jitter()
-                .with_max_times(self.config.retry.max_retries as usize),
-        );
+        // Built on the first retry only.
+        let mut backoff: Option<backon::ExponentialBackoff> = None;
         // `timeout` bounds the whole call: queueing for a connection, every attempt and every
         // wait between attempts.
         let deadline = self.config.timeout.map(|t| Instant::now() + t);
@@ -335,6 +345,15 @@ impl Transport {
                     return Ok(reply);
                 }
                 Ok(Attempt::Retry { error, wait }) => {
+                    let backoff = backoff.get_or_insert_with(|| {
+                        backon::BackoffBuilder::build(
+                            backon::ExponentialBuilder::default()
+                                .with_min_delay(self.config.retry.initial_backoff)
+                                .with_max_delay(self.config.retry.max_backoff)
+                                .with_jitter()
+                                .with_max_times(self.config.retry.max_retries as usize),
+                        )
+                    });
                     let Some(delay) = backoff.next() else {
                         log::debug!(target: LOG_TARGET, "{} {} -> {} (attempt {attempt}, {elapsed_ms} ms, giving up)", call.method, call.path, describe(&error));
                         return give_up(error);
@@ -411,25 +430,20 @@ impl Transport {
             }
         };
         let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let header = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        if let Some(date) = header(DATE.as_str()).and_then(|d| httpdate::parse_http_date(&d).ok()) {
+        let headers = resp.headers();
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        if let Some(date) = header(DATE.as_str()).and_then(|d| httpdate::parse_http_date(d).ok()) {
             let server: DateTime<Utc> = date.into();
             // Date has whole seconds: add half a second to centre the estimate.
             let skew = server - Utc::now() + chrono::Duration::milliseconds(500);
             self.skew_ms
                 .store(skew.num_milliseconds(), Ordering::Relaxed);
         }
-        let retry_after = header(RETRY_AFTER.as_str()).and_then(|v| parse_retry_after(&v));
+        let retry_after = header(RETRY_AFTER.as_str()).and_then(parse_retry_after);
         let session_token = header(SESSION_TOKEN_HEADER)
             .filter(|s| !s.is_empty())
             .map(Secret::new);
-        let content_type = header(CONTENT_TYPE.as_str());
+        let content_type = header(CONTENT_TYPE.as_str()).map(str::to_string);
         let bytes = match self.read_body(resp).await {
             Ok(b) => b,
             Err(e) => {
@@ -498,7 +512,7 @@ impl Transport {
         if resp.content_length().is_some_and(|n| n > max as u64) {
             return Err(too_big());
         }
-        let mut buf = Vec::new();
+        let mut buf = Vec::with_capacity(resp.content_length().map_or(0, |n| n as usize));
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
