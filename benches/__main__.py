@@ -1,5 +1,5 @@
-"""memanto-client benchmarks: the SDK against hand-written httpx / requests / aiohttp clients and
-a native load generator, all talking to a LocalServer in another process.
+"""memanto-client benchmarks: the SDK against hand-written httpx / requests / aiohttp / pyreqwest
+clients and a native load generator, all talking to a LocalServer in another process.
 
     python -m benches [--quick | --smoke] [--out bench-results] [--data PATH]
 
@@ -58,8 +58,7 @@ def log(msg: str) -> None:
 
 def available_clients() -> tuple[list[type], list[str]]:
     missing = [p for p in cl.BASELINE_PACKAGES if importlib.util.find_spec(p) is None]
-    needs = {cl.HttpxSync: "httpx", cl.HttpxAsync: "httpx", cl.Requests: "requests", cl.Aiohttp: "aiohttp"}
-    chosen = [c for c in (*cl.SYNC_CLIENTS, *cl.ASYNC_CLIENTS) if needs.get(c) not in missing]
+    chosen = [c for c in (*cl.SYNC_CLIENTS, *cl.ASYNC_CLIENTS) if cl.NEEDS.get(c) not in missing]
     return chosen, missing
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from .server import Ingestion
 from .workloads import WORKLOADS, Cell, median_cell
 
-ASYNC_NAMES = ("memanto async", "httpx async", "aiohttp")
+ASYNC_NAMES = ("memanto async", "httpx async", "aiohttp", "pyreqwest async")
 
 
 @dataclass
