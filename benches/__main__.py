@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import clients as cl
-from . import report
+from . import report, targets
 from .ceiling import LoadGenerator, find_generator
 from .locomo import DEFAULT_DATA, FALLBACK_DATA, Dataset, load
 from .server import Admin, ServerProcess
@@ -151,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results.seconds = time.perf_counter() - started
     paths = report.write(results, args.out)
+    print("\n".join(targets.markdown(results)), flush=True)
     if plan.quality:
         from . import recall_quality
 
