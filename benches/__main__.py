@@ -2,6 +2,7 @@
 clients and a native load generator, all talking to a LocalServer in another process.
 
     python -m benches [--quick | --smoke] [--out bench-results] [--data PATH]
+    python -m benches --soak [--soak-calls 200000] [--soak-tasks 64]
 
 Writes ``results.md`` (tables), ``results.png`` (chart) and ``results.json`` (every
 repetition) to ``--out``; the full run also runs ``benches.recall_quality`` (evidence hit@5 /
@@ -115,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-results"), help="results folder")
     parser.add_argument("--data", type=Path, default=None, help="LoCoMo-format JSON (default: locomo10.json)")
     parser.add_argument("--no-install", action="store_true", help="never try to install a load generator")
+    parser.add_argument("--soak", action="store_true",
+                        help="instead of the plan: many recalls through one client, watching its RSS (soak.md)")
+    parser.add_argument("--soak-calls", type=int, default=200_000, help="recalls per soak phase (default 200000)")
+    parser.add_argument("--soak-tasks", type=int, default=64, help="tasks in the async soak phase (default 64)")
     args = parser.parse_args(argv)
     mode_name = args.mode or "full"
     plan = PLANS[mode_name]
@@ -124,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     data = load(data_path)
     if plan.memories or plan.questions:
         data = data.subset(plan.memories or len(data.memories), plan.questions or len(data.questions))
+    if args.soak:
+        from . import soak
+
+        return soak.run(data, args.soak_calls, args.soak_tasks, args.out, log)
     chosen, missing = available_clients()
     if plan.ceiling:
         generator, generator_note = find_generator(install=not args.no_install)

@@ -131,8 +131,8 @@ def markdown(r: "Results") -> list[str]:
         lines.append(f"| {row.workload} | {row.measure} | {_shown(row.memanto)} | {_shown(row.peer)} | "
                      f"{_fmt(row.memanto_value, _unit(row))} | {_fmt(row.peer_value, _unit(row))} | {ratio} | "
                      f"{row.target} | {met} | {_floor(row) if r.ceiling_name else '–'} |")
-    met = [row.met for row in rows(r) if row.met is not None]
-    lines += ["", f"{sum(met)} of {len(met)} measured targets met"
-              + (f" ({len(GOALS) * len(TARGET_WORKLOADS) - len(met)} not measured)."
-                 if len(met) < len(GOALS) * len(TARGET_WORKLOADS) else "."), ""]
+    measured = [row.met for row in rows(r) if row.met is not None]
+    total = len(GOALS) * len(TARGET_WORKLOADS)
+    lines += ["", f"{sum(measured)} of {len(measured)} measured targets met"
+              + (f" ({total - len(measured)} not measured)." if len(measured) < total else "."), ""]
     return lines
