@@ -6,8 +6,10 @@ clients and a native load generator, all talking to a LocalServer in another pro
 
 Writes ``results.md`` (tables), ``results.png`` (chart) and ``results.json`` (every
 repetition) to ``--out``; the full run also runs ``benches.recall_quality`` (evidence hit@5 /
-hit@10 on every LoCoMo conversation) and appends its tables to ``results.md``. The full run takes about 6 minutes on 2 cores, ``--quick`` about
-1.5 minutes, ``--smoke`` a few seconds (a tiny store, one repetition, tiny cells).
+hit@10 on every LoCoMo conversation) and appends its tables to ``results.md``. The targets
+table (benches.targets) is printed on stdout too. The full run takes about 7.5 minutes on 2
+busy cores (it must stay under 10), ``--quick`` about 1.5 minutes, ``--smoke`` a few seconds
+(a tiny store, one repetition, tiny cells). ``--soak`` runs benches.soak instead of the plan.
 """
 
 from __future__ import annotations
