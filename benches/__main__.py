@@ -1,12 +1,15 @@
-"""memanto-client benchmarks: the SDK against hand-written httpx / requests / aiohttp clients and
-a native load generator, all talking to a LocalServer in another process.
+"""memanto-client benchmarks: the SDK against hand-written httpx / requests / aiohttp / pyreqwest
+clients and a native load generator, all talking to a LocalServer in another process.
 
     python -m benches [--quick | --smoke] [--out bench-results] [--data PATH]
+    python -m benches --soak [--soak-calls 200000] [--soak-tasks 64]
 
 Writes ``results.md`` (tables), ``results.png`` (chart) and ``results.json`` (every
 repetition) to ``--out``; the full run also runs ``benches.recall_quality`` (evidence hit@5 /
-hit@10 on every LoCoMo conversation) and appends its tables to ``results.md``. The full run takes about 6 minutes on 2 cores, ``--quick`` about
-1.5 minutes, ``--smoke`` a few seconds (a tiny store, one repetition, tiny cells).
+hit@10 on every LoCoMo conversation) and appends its tables to ``results.md``. The targets
+table (benches.targets) is printed on stdout too. The full run takes about 7.5 minutes on 2
+busy cores (it must stay under 10), ``--quick`` about 1.5 minutes, ``--smoke`` a few seconds
+(a tiny store, one repetition, tiny cells). ``--soak`` runs benches.soak instead of the plan.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import clients as cl
-from . import report
+from . import report, targets
 from .ceiling import LoadGenerator, find_generator
 from .locomo import DEFAULT_DATA, FALLBACK_DATA, Dataset, load
 from .server import Admin, ServerProcess
@@ -58,8 +61,7 @@ def log(msg: str) -> None:
 
 def available_clients() -> tuple[list[type], list[str]]:
     missing = [p for p in cl.BASELINE_PACKAGES if importlib.util.find_spec(p) is None]
-    needs = {cl.HttpxSync: "httpx", cl.HttpxAsync: "httpx", cl.Requests: "requests", cl.Aiohttp: "aiohttp"}
-    chosen = [c for c in (*cl.SYNC_CLIENTS, *cl.ASYNC_CLIENTS) if needs.get(c) not in missing]
+    chosen = [c for c in (*cl.SYNC_CLIENTS, *cl.ASYNC_CLIENTS) if cl.NEEDS.get(c) not in missing]
     return chosen, missing
 
 
@@ -116,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-results"), help="results folder")
     parser.add_argument("--data", type=Path, default=None, help="LoCoMo-format JSON (default: locomo10.json)")
     parser.add_argument("--no-install", action="store_true", help="never try to install a load generator")
+    parser.add_argument("--soak", action="store_true",
+                        help="instead of the plan: many recalls through one client, watching its RSS (soak.md)")
+    parser.add_argument("--soak-calls", type=int, default=200_000, help="recalls per soak phase (default 200000)")
+    parser.add_argument("--soak-tasks", type=int, default=64, help="tasks in the async soak phase (default 64)")
     args = parser.parse_args(argv)
     mode_name = args.mode or "full"
     plan = PLANS[mode_name]
@@ -125,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     data = load(data_path)
     if plan.memories or plan.questions:
         data = data.subset(plan.memories or len(data.memories), plan.questions or len(data.questions))
+    if args.soak:
+        from . import soak
+
+        return soak.run(data, args.soak_calls, args.soak_tasks, args.out, log)
     chosen, missing = available_clients()
     if plan.ceiling:
         generator, generator_note = find_generator(install=not args.no_install)
@@ -152,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results.seconds = time.perf_counter() - started
     paths = report.write(results, args.out)
+    print("\n".join(targets.markdown(results)), flush=True)
     if plan.quality:
         from . import recall_quality
 

@@ -9,12 +9,15 @@ The hand-written clients send exactly the requests the documentation shows
 (``Authorization: Bearer <key>`` on every request, ``X-Session-Token`` on memory and session
 calls, ``query``/``limit`` as query parameters, ``{"content": ...}`` and ``{"question": ...}``
 as JSON bodies, ``additional_hours`` as a query parameter) through one shared connection
-pool per client, sized for the highest concurrency, and parse every JSON reply.
+pool per client, sized for the highest concurrency, and parse every JSON reply into dicts.
+They are httpx (sync and async), requests, aiohttp, and pyreqwest (sync and async; reqwest
+under Python bindings, the closest peer to memanto's own Rust engine).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import memanto_client
@@ -305,7 +308,92 @@ class Aiohttp(_Documented):
         await self.http.close()
 
 
-SYNC_CLIENTS: tuple[type, ...] = (MemantoSync, HttpxSync, Requests)
-ASYNC_CLIENTS: tuple[type, ...] = (MemantoAsync, HttpxAsync, Aiohttp)
-#: The third-party packages the hand-written clients need.
-BASELINE_PACKAGES = ("httpx", "requests", "aiohttp")
+# --- pyreqwest (Rust reqwest under Python bindings: the other Rust-engined peer) ---------------
+
+
+def _pyreqwest_builder(builder: Any, t: _Documented) -> Any:
+    """The same pool and timeout as the other clients: at most `POOL` requests in flight,
+    `POOL` idle keep-alive connections, and 4xx/5xx raised like ``raise_for_status``."""
+    return (builder.default_headers(t.key_headers).max_connections(POOL).pool_max_idle_per_host(POOL)
+            .timeout(timedelta(seconds=TIMEOUT)).error_for_status(True))
+
+
+class PyreqwestSync(_Documented):
+    name = "pyreqwest"
+
+    def __init__(self, t: Target) -> None:
+        from pyreqwest.client import SyncClientBuilder
+
+        super().__init__(t)
+        self.http = _pyreqwest_builder(SyncClientBuilder(), self).build()
+
+    def recall(self, item: Item, _: Any) -> Any:
+        params = {"query": item.question, "limit": RECALL_LIMIT}
+        request = self.http.get(f"{self.agent_base}/recall").query(params).headers(self.token_headers)
+        return request.build().send().json()
+
+    def answer(self, item: Item, _: Any) -> Any:
+        request = self.http.post(f"{self.agent_base}/answer").headers(self.token_headers)
+        return request.body_json({"question": item.question}).build().send().json()
+
+    def remember(self, item: Item, _: Any) -> Any:
+        request = self.http.post(f"{self.agent_base}/remember").headers(self.token_headers)
+        return request.body_json({"content": item.note}).build().send().json()
+
+    def activate(self, item: Item, _: Any) -> str:
+        return self.http.post(f"{self.agent_base}/activate").build().send().json()["session_token"]
+
+    def extend(self, item: Item, token: str) -> str:
+        request = self.http.post(f"{self.base}/session/extend").query({"additional_hours": EXTEND_HOURS})
+        return request.header("X-Session-Token", token).build().send().json()["session_token"]
+
+    def current(self, item: Item, token: str) -> Any:
+        return self.http.get(f"{self.base}/session/current").header("X-Session-Token", token).build().send().json()
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class PyreqwestAsync(_Documented):
+    name = "pyreqwest async"
+
+    async def open(self) -> None:
+        from pyreqwest.client import ClientBuilder
+
+        self.http = _pyreqwest_builder(ClientBuilder(), self).build()
+
+    async def _json(self, request: Any) -> Any:
+        return await (await request.build().send()).json()
+
+    async def recall(self, item: Item, _: Any) -> Any:
+        params = {"query": item.question, "limit": RECALL_LIMIT}
+        return await self._json(self.http.get(f"{self.agent_base}/recall").query(params).headers(self.token_headers))
+
+    async def answer(self, item: Item, _: Any) -> Any:
+        request = self.http.post(f"{self.agent_base}/answer").headers(self.token_headers)
+        return await self._json(request.body_json({"question": item.question}))
+
+    async def remember(self, item: Item, _: Any) -> Any:
+        request = self.http.post(f"{self.agent_base}/remember").headers(self.token_headers)
+        return await self._json(request.body_json({"content": item.note}))
+
+    async def activate(self, item: Item, _: Any) -> str:
+        return (await self._json(self.http.post(f"{self.agent_base}/activate")))["session_token"]
+
+    async def extend(self, item: Item, token: str) -> str:
+        request = self.http.post(f"{self.base}/session/extend").query({"additional_hours": EXTEND_HOURS})
+        return (await self._json(request.header("X-Session-Token", token)))["session_token"]
+
+    async def current(self, item: Item, token: str) -> Any:
+        return await self._json(self.http.get(f"{self.base}/session/current").header("X-Session-Token", token))
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+SYNC_CLIENTS: tuple[type, ...] = (MemantoSync, HttpxSync, Requests, PyreqwestSync)
+ASYNC_CLIENTS: tuple[type, ...] = (MemantoAsync, HttpxAsync, Aiohttp, PyreqwestAsync)
+#: The third-party package each hand-written client needs (skipped when it is not installed).
+NEEDS: dict[type, str] = {HttpxSync: "httpx", HttpxAsync: "httpx", Requests: "requests", Aiohttp: "aiohttp",
+                          PyreqwestSync: "pyreqwest", PyreqwestAsync: "pyreqwest"}
+BASELINE_PACKAGES = tuple(dict.fromkeys(NEEDS.values()))
