@@ -9,6 +9,7 @@ use pyo3::types::PyDict;
 use serde_json::Value;
 
 use crate::convert::to_py;
+use crate::errors::to_pyerr;
 use crate::results::{plain, How, IntoRoot};
 use crate::runtime::wait;
 
@@ -39,7 +40,7 @@ impl Reply {
 }
 
 fn built<'py, B: IntoRoot>(py: Python<'py>, v: B, how: Option<&How>) -> PyResult<Bound<'py, PyAny>> {
-    let root = v.into_root();
+    let root = v.into_root().map_err(|e| to_pyerr(py, e))?;
     match how {
         Some(h) => h.apply(py, &root),
         None => plain(py, &root),
@@ -57,7 +58,8 @@ where
         return crate::aio::spawn(py, fut, built::<B>);
     }
     let v = wait(py, fut)?;
-    Ok(Py::new(py, Reply { root: v.into_root() })?.into_bound(py).into_any())
+    let root = py.detach(|| v.into_root()).map_err(|e| to_pyerr(py, e))?;
+    Ok(Py::new(py, Reply { root })?.into_bound(py).into_any())
 }
 
 /// Run `fut` and convert its value with `convert`: blocking when `asynchronous` is false,

@@ -96,7 +96,7 @@ impl Builder {
         overrides: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let value: Value = crate::convert::from_py(data)?;
-        self.build(py, &value.into_root(), overrides)
+        self.build(py, &Root::new(Tape::from_value(&value)), overrides)
     }
 }
 
@@ -112,18 +112,25 @@ impl Root {
 
 /// A reply body the bindings can build from.
 pub trait IntoRoot: Send + 'static {
-    fn into_root(self) -> Root;
+    /// The body as a tape (parsing it first if it was deferred: done without the GIL).
+    fn into_root(self) -> memanto_core::Result<Root>;
 }
 
 impl IntoRoot for Tape {
-    fn into_root(self) -> Root {
-        Root::new(self)
+    fn into_root(self) -> memanto_core::Result<Root> {
+        Ok(Root::new(self))
     }
 }
 
 impl IntoRoot for Value {
-    fn into_root(self) -> Root {
-        Root::new(Tape::from_value(&self))
+    fn into_root(self) -> memanto_core::Result<Root> {
+        Ok(Root::new(Tape::from_value(&self)))
+    }
+}
+
+impl IntoRoot for memanto_core::Deferred {
+    fn into_root(self) -> memanto_core::Result<Root> {
+        self.parse::<Tape>().map(Root::new)
     }
 }
 

@@ -11,6 +11,8 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use tokio::runtime::Handle;
 
+const SIGNAL_CHECK: Duration = Duration::from_millis(50);
+
 use crate::errors::{internal_error, to_pyerr};
 
 static RUNTIME: Mutex<Option<(u32, Handle)>> = Mutex::new(None);
@@ -41,7 +43,10 @@ pub fn runtime() -> PyResult<Handle> {
     Ok(handle)
 }
 
-/// Run `fut` to completion on the I/O thread while the calling thread waits without the GIL.
+/// Run `fut` to completion on the I/O thread while the calling thread waits without the GIL,
+/// waking every 50 ms to let Python deliver signals (Ctrl-C drops the request). Sync calls
+/// have their bodies handed back unparsed (`memanto_core::Deferred`) and parse them here, on
+/// the calling thread, so the I/O thread only moves bytes.
 pub fn wait<F, T>(py: Python<'_>, fut: F) -> PyResult<T>
 where
     F: Future<Output = memanto_core::Result<T>> + Send + 'static,
@@ -53,7 +58,7 @@ where
         let _ = tx.send(fut.await);
     });
     let received = py.detach(move || loop {
-        match rx.recv_timeout(Duration::from_millis(50)) {
+        match rx.recv_timeout(SIGNAL_CHECK) {
             Ok(result) => return Ok(Some(result)),
             // The task ended without sending: it panicked or the runtime is shutting down.
             Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(None),
@@ -69,7 +74,7 @@ where
         Some(Ok(v)) => Ok(v),
         Some(Err(e)) => Err(to_pyerr(py, e)),
         None => Err(internal_error(
-            "the request task stopped unexpectedly (internal error)".into(),
+            "an internal error (panic) occurred in memanto_client; please report it".into(),
         )),
     }
 }

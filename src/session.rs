@@ -16,6 +16,18 @@ use pyo3::types::{PyDict, PyList};
 use crate::convert::claims_to_py;
 use crate::errors::{check, to_pyerr};
 
+/// Run a call whose reply is built into a result: parsed into a tape on the I/O thread for
+/// async calls, handed back as bytes for sync ones (which parse on their own thread).
+macro_rules! body {
+    ($self:ident, $py:ident, |$s:ident| $s2:ident . $call:ident ( $($arg:expr),* )) => {
+        if $self.asynchronous {
+            $self.run($py, move |$s| async move { $s2.$call::<Tape>($($arg),*).await })
+        } else {
+            $self.run($py, move |$s| async move { $s2.$call::<memanto_core::Deferred>($($arg),*).await })
+        }
+    };
+}
+
 #[pyclass(frozen, module = "memanto_client._native")]
 pub struct NativeSession {
     inner: Arc<Session>,
@@ -174,7 +186,7 @@ impl NativeSession {
             source,
             provenance,
         };
-        self.run(py, |s| async move { s.remember_as::<Tape>(&m).await })
+        body!(self, py, |s| s.remember_as(&m))
     }
 
     fn batch_remember<'py>(
@@ -187,7 +199,7 @@ impl NativeSession {
             .enumerate()
             .map(|(i, d)| memory_from_dict(py, &d, i))
             .collect::<PyResult<Vec<_>>>()?;
-        self.run(py, |s| async move { s.batch_remember_as::<Tape>(&items).await })
+        body!(self, py, |s| s.batch_remember_as(&items))
     }
 
     #[pyo3(signature = (query, limit, min_similarity, created_after, created_before, memory_types, tags, status))]
@@ -214,7 +226,7 @@ impl NativeSession {
             tags,
             status,
         };
-        self.run(py, |s| async move { s.recall_as::<Tape>(&args).await })
+        body!(self, py, |s| s.recall_as(&args))
     }
 
     #[pyo3(signature = (question, limit, threshold, temperature, ai_model, kiosk_mode, header_prompt, footer_prompt))]
@@ -241,7 +253,7 @@ impl NativeSession {
             header_prompt,
             footer_prompt,
         };
-        self.run(py, |s| async move { s.answer_as::<Tape>(&args).await })
+        body!(self, py, |s| s.answer_as(&args))
     }
 
     fn current<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -267,9 +279,7 @@ impl NativeSession {
         tags: Vec<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let args = temporal(limit, memory_types, tags, None, None, None);
-        self.run(py, |s| async move {
-            s.recall_as_of_as::<Tape>(query.as_deref(), &as_of, &args).await
-        })
+        body!(self, py, |s| s.recall_as_of_as(query.as_deref(), &as_of, &args))
     }
 
     #[pyo3(signature = (since, limit, memory_types, tags, status))]
@@ -283,9 +293,7 @@ impl NativeSession {
         status: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let args = temporal(limit, memory_types, tags, status, None, None);
-        self.run(py, |s| async move {
-            s.recall_changed_since_as::<Tape>(&since, &args).await
-        })
+        body!(self, py, |s| s.recall_changed_since_as(&since, &args))
     }
 
     #[pyo3(signature = (query, limit, memory_types, tags))]
@@ -298,7 +306,7 @@ impl NativeSession {
         tags: Vec<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let args = temporal(limit, memory_types, tags, None, None, None);
-        self.run(py, |s| async move { s.recall_current_as::<Tape>(&query, &args).await })
+        body!(self, py, |s| s.recall_current_as(&query, &args))
     }
 
     /// `all`: the 0.2.x `recall/all` route (limit not capped); else `recall/recent`.

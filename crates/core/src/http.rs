@@ -122,13 +122,35 @@ pub struct Reply<B = Value> {
     pub session_token: Option<Secret>,
 }
 
-/// How a successful response's JSON body is kept: as a `serde_json::Value`, or as a
-/// [`Tape`](crate::tape::Tape) for consumers that walk it once.
+/// What a body's error message needs to know about its response.
+pub struct BodyMeta<'a> {
+    pub status: u16,
+    pub content_type: Option<&'a str>,
+    /// Redacted from any body quoted in a message.
+    pub secrets: &'a [&'a str],
+}
+
+/// The error for a success status whose body is not JSON.
+fn not_json(meta: &BodyMeta<'_>, e: &serde_json::Error, bytes: &[u8]) -> Error {
+    let ct = meta.content_type.unwrap_or("no content type");
+    let mut err = Error::new(
+        ErrorKind::Server,
+        format!(
+            "The server answered HTTP {} with a body that is not JSON ({ct}; {e}): {}. \
+             Check that base_url points at a Memanto server.",
+            meta.status,
+            error::snippet(&error::redact(&String::from_utf8_lossy(bytes), meta.secrets))
+        ),
+    );
+    err.status_code = Some(meta.status);
+    err
+}
+
+/// How a successful response's body is kept: parsed into a `serde_json::Value` or a
+/// [`Tape`](crate::tape::Tape), or [`Deferred`] as bytes for the consumer to parse.
 pub trait FromBody: Sized + Send + 'static {
-    /// Parse a body; on failure the error and the body back (for the message).
-    fn from_json(bytes: Vec<u8>) -> std::result::Result<Self, (serde_json::Error, Vec<u8>)>;
-    /// An empty body (no content).
-    fn empty() -> Self;
+    /// Parse a body (empty: no content).
+    fn from_body(bytes: Vec<u8>, meta: &BodyMeta<'_>) -> Result<Self>;
     /// A generation's reshaping of the reply of `op` (only `Value` replies are reshaped; the
     /// operations whose replies are reshaped ask for a `Value`).
     fn normalize(self, _generation: crate::Generation, _op: &crate::ops::Op<'_>) -> Self {
@@ -137,11 +159,11 @@ pub trait FromBody: Sized + Send + 'static {
 }
 
 impl FromBody for Value {
-    fn from_json(bytes: Vec<u8>) -> std::result::Result<Self, (serde_json::Error, Vec<u8>)> {
-        serde_json::from_slice(&bytes).map_err(|e| (e, bytes))
-    }
-    fn empty() -> Self {
-        Value::Null
+    fn from_body(bytes: Vec<u8>, meta: &BodyMeta<'_>) -> Result<Self> {
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes).map_err(|e| not_json(meta, &e, &bytes))
     }
     fn normalize(self, generation: crate::Generation, op: &crate::ops::Op<'_>) -> Self {
         crate::wire::normalize(generation, op, self)
@@ -149,11 +171,43 @@ impl FromBody for Value {
 }
 
 impl FromBody for crate::tape::Tape {
-    fn from_json(bytes: Vec<u8>) -> std::result::Result<Self, (serde_json::Error, Vec<u8>)> {
-        crate::tape::Tape::parse(bytes)
+    fn from_body(bytes: Vec<u8>, meta: &BodyMeta<'_>) -> Result<Self> {
+        if bytes.is_empty() {
+            return Ok(crate::tape::Tape::from_value(&Value::Null));
+        }
+        crate::tape::Tape::parse(bytes).map_err(|(e, bytes)| not_json(meta, &e, &bytes))
     }
-    fn empty() -> Self {
-        crate::tape::Tape::from_value(&Value::Null)
+}
+
+/// A body not parsed yet: a sync caller parses it on its own thread (`Deferred::parse`), so
+/// the I/O thread only moves bytes.
+pub struct Deferred {
+    bytes: Vec<u8>,
+    status: u16,
+    content_type: Option<String>,
+    secrets: Vec<Secret>,
+}
+
+impl Deferred {
+    pub fn parse<B: FromBody>(self) -> Result<B> {
+        let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
+        let meta = BodyMeta {
+            status: self.status,
+            content_type: self.content_type.as_deref(),
+            secrets: &secrets,
+        };
+        B::from_body(self.bytes, &meta)
+    }
+}
+
+impl FromBody for Deferred {
+    fn from_body(bytes: Vec<u8>, meta: &BodyMeta<'_>) -> Result<Self> {
+        Ok(Deferred {
+            bytes,
+            status: meta.status,
+            content_type: meta.content_type.map(str::to_string),
+            secrets: meta.secrets.iter().map(|s| Secret::new(*s)).collect(),
+        })
     }
 }
 
@@ -475,23 +529,12 @@ impl Transport {
                 session_token,
             }));
         }
-        let result = if bytes.is_empty() {
-            Ok(B::empty())
-        } else {
-            B::from_json(bytes).map_err(|(e, bytes)| {
-                let ct = content_type.as_deref().unwrap_or("no content type");
-                let mut err = Error::new(
-                    ErrorKind::Server,
-                    format!(
-                        "The server answered HTTP {status} with a body that is not JSON ({ct}; {e}): {}. \
-                         Check that base_url points at a Memanto server.",
-                        error::snippet(&error::redact(&String::from_utf8_lossy(&bytes), &secrets))
-                    ),
-                );
-                err.status_code = Some(status);
-                err
-            })
+        let meta = BodyMeta {
+            status,
+            content_type: content_type.as_deref(),
+            secrets: &secrets,
         };
+        let result = B::from_body(bytes, &meta);
         Ok(Attempt::Done(Reply {
             result,
             session_token,

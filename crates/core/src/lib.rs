@@ -24,7 +24,7 @@ pub use args::{
 pub use client::Client;
 pub use config::{ClientConfig, Secret};
 pub use error::{Error, ErrorKind, Result};
-pub use http::{Call, FromBody, Payload, Replay, Reply};
+pub use http::{Call, Deferred, FromBody, Payload, Replay, Reply};
 pub use tape::Tape;
 pub use memanto_protocol::Generation;
 pub use session::{Session, SessionPolicy};
