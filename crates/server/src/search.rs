@@ -5,8 +5,48 @@ use std::collections::HashSet;
 /// At most this many distinct terms are searched.
 const MAX_TERMS: usize = 64;
 
+/// `text` with "won't" as "will not" (any case, either apostrophe), so that "won" is only ever
+/// the past of "win" (`crate::irregular`).
+pub fn won_t(text: &str) -> std::borrow::Cow<'_, str> {
+    let lower = |c: char| c.to_ascii_lowercase();
+    let bytes = text.as_bytes();
+    let mut hits = Vec::new();
+    for (i, _) in text.match_indices(['n', 'N']) {
+        // "wo" + "n" + apostrophe + "t", not inside a longer word.
+        if i >= 2
+            && lower(bytes[i - 2] as char) == 'w'
+            && lower(bytes[i - 1] as char) == 'o'
+            && (i < 3 || !(bytes[i - 3] as char).is_alphanumeric())
+        {
+            let rest = &text[i + 1..];
+            for apos in ["'", "\u{2019}"] {
+                if let Some(r) = rest.strip_prefix(apos) {
+                    if r.starts_with(['t', 'T'])
+                        && !r[1..].starts_with(|c: char| c.is_alphanumeric())
+                    {
+                        hits.push((i - 2, i + 1 + apos.len() + 1));
+                    }
+                }
+            }
+        }
+    }
+    if hits.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 4 * hits.len());
+    let mut at = 0;
+    for (start, end) in hits {
+        out.push_str(&text[at..start]);
+        out.push_str("will not");
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    std::borrow::Cow::Owned(out)
+}
+
 /// The searchable words of `text`, lower-cased and de-duplicated, in order.
 pub fn terms(text: &str) -> Vec<String> {
+    let text = won_t(text);
     let mut seen = HashSet::new();
     let all: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
@@ -49,6 +89,24 @@ mod tests {
         // Only stopwords: keep them rather than searching nothing.
         assert_eq!(terms("what is it"), ["what", "is", "it"]);
         assert_eq!(terms("Café café CAFÉ"), ["café"]);
+        // "won't" is "will not": "won" is the verb.
+        assert_eq!(terms("Who won? I won’t say"), ["won", "say"]);
+    }
+
+    #[test]
+    fn won_t_is_will_not() {
+        assert_eq!(
+            won_t("I won't, WON'T, won’t."),
+            "I will not, will not, will not."
+        );
+        assert_eq!(
+            won_t("we won, wont, swon't, won'tx"),
+            "we won, wont, swon't, won'tx"
+        );
+        assert!(matches!(
+            won_t("nothing here"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]
