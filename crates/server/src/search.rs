@@ -47,18 +47,28 @@ pub fn won_t(text: &str) -> std::borrow::Cow<'_, str> {
 /// The searchable words of `text`, lower-cased and de-duplicated, in order.
 pub fn terms(text: &str) -> Vec<String> {
     let text = won_t(text);
-    let mut seen = HashSet::new();
-    let all: Vec<String> = text
+    let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
-        .filter(|w| seen.insert(w.clone()))
         .collect();
-    let content: Vec<String> = all
-        .iter()
-        .filter(|w| !crate::stopwords::is_stopword(w))
-        .cloned()
-        .collect();
+    // In "what kind of music", "type of", "sorts of", the word after is what is sought.
+    let vague = |i: usize| {
+        matches!(
+            words[i].as_str(),
+            "kind" | "kinds" | "type" | "types" | "sort" | "sorts"
+        ) && words.get(i + 1).is_some_and(|w| w == "of")
+    };
+    let (mut all, mut content) = (Vec::new(), Vec::new());
+    let (mut seen, mut seen_content) = (HashSet::new(), HashSet::new());
+    for (i, w) in words.iter().enumerate() {
+        if seen.insert(w) {
+            all.push(w.clone());
+        }
+        if !crate::stopwords::is_stopword(w) && !vague(i) && seen_content.insert(w) {
+            content.push(w.clone());
+        }
+    }
     let mut chosen = if content.is_empty() { all } else { content };
     chosen.truncate(MAX_TERMS);
     chosen
@@ -89,6 +99,13 @@ mod tests {
         // Only stopwords: keep them rather than searching nothing.
         assert_eq!(terms("what is it"), ["what", "is", "it"]);
         assert_eq!(terms("Café café CAFÉ"), ["café"]);
+        // "kind of" says nothing of what is sought; "kind" alone is a word.
+        assert_eq!(
+            terms("What kind of music, what types of art?"),
+            ["music", "art"]
+        );
+        assert_eq!(terms("a kind person"), ["kind", "person"]);
+        assert_eq!(terms("kind of"), ["kind", "of"]);
         // "won't" is "will not": "won" is the verb.
         assert_eq!(terms("Who won? I won’t say"), ["won", "say"]);
     }
