@@ -4,7 +4,7 @@
 //!     LOCOMO=/work/shared/data/locomo10.json cargo test -p memanto-server --lib \
 //!         rank_eval -- --ignored --nocapture
 //!
-//! Environment: `K1`, `B`, `W` (three field weights, "title,content,tags"), `FD`, `FT`,
+//! Environment: `K1`, `B`, `DELTA`, `W` (three field weights, "title,content,tags"), `FD`, `FT`,
 //! `FW`, `FMAX` (feedback documents, terms, weight, largest document share), and `DOC`, how
 //! a turn becomes a memory: `ctx3` (default; as `memanto_client.datasets.locomo` stores it:
 //! the end of the previous turn's words as the title), `base` (the turn alone), `ctx` /
@@ -30,6 +30,7 @@ fn params() -> Params {
     let mut p = Params::default();
     p.k1 = env_f("K1", p.k1);
     p.b = env_f("B", p.b);
+    p.delta = env_f("DELTA", p.delta);
     p.feedback_docs = env_f("FD", p.feedback_docs as f64) as usize;
     p.feedback_terms = env_f("FT", p.feedback_terms as f64) as usize;
     p.feedback_weight = env_f("FW", p.feedback_weight);
