@@ -5,6 +5,14 @@ use std::collections::HashSet;
 /// At most this many distinct terms are searched.
 const MAX_TERMS: usize = 64;
 
+/// Verbs of saying: in a search ("what did Sam say about the trip", "did she mention") they
+/// frame the question; what was said is in the memory, rarely that it was said.
+#[rustfmt::skip]
+const REPORTING: &[&str] = &[
+    "describe", "described", "describes", "mention", "mentioned", "mentions", "said", "say",
+    "says", "talk", "talked", "talks", "tell", "tells", "told",
+];
+
 /// `text` with "won't" as "will not" (any case, either apostrophe), so that "won" is only ever
 /// the past of "win" (`crate::irregular`).
 pub fn won_t(text: &str) -> std::borrow::Cow<'_, str> {
@@ -59,17 +67,23 @@ pub fn terms(text: &str) -> Vec<String> {
             "kind" | "kinds" | "type" | "types" | "sort" | "sorts"
         ) && words.get(i + 1).is_some_and(|w| w == "of")
     };
-    let (mut all, mut content) = (Vec::new(), Vec::new());
-    let (mut seen, mut seen_content) = (HashSet::new(), HashSet::new());
+    // The words searched: those naming what is sought; failing any, the words that are not
+    // function words; failing any, all.
+    let mut tiers: [Vec<String>; 3] = Default::default();
+    let mut seen: [HashSet<&str>; 3] = Default::default();
     for (i, w) in words.iter().enumerate() {
-        if seen.insert(w) {
-            all.push(w.clone());
-        }
-        if !crate::stopwords::is_stopword(w) && !vague(i) && seen_content.insert(w) {
-            content.push(w.clone());
+        let function = crate::stopwords::is_stopword(w);
+        let framing = function || REPORTING.contains(&w.as_str()) || vague(i);
+        for (tier, keep) in [!framing, !function, true].into_iter().enumerate() {
+            if keep && seen[tier].insert(w) {
+                tiers[tier].push(w.clone());
+            }
         }
     }
-    let mut chosen = if content.is_empty() { all } else { content };
+    let mut chosen = tiers
+        .into_iter()
+        .find(|t| !t.is_empty())
+        .unwrap_or_default();
     chosen.truncate(MAX_TERMS);
     chosen
 }
@@ -105,9 +119,12 @@ mod tests {
             ["music", "art"]
         );
         assert_eq!(terms("a kind person"), ["kind", "person"]);
-        assert_eq!(terms("kind of"), ["kind", "of"]);
+        assert_eq!(terms("kind of"), ["kind"]);
+        // Verbs of saying frame a question; alone they are searched.
+        assert_eq!(terms("What did Sam say about the trip?"), ["sam", "trip"]);
+        assert_eq!(terms("who said that"), ["said"]);
         // "won't" is "will not": "won" is the verb.
-        assert_eq!(terms("Who won? I won’t say"), ["won", "say"]);
+        assert_eq!(terms("Who won? I won’t go"), ["won", "go"]);
     }
 
     #[test]
