@@ -78,6 +78,12 @@ fn tail(text: &str) -> String {
     format!("…{t}")
 }
 
+/// The title a memory stored without one gets (`model::default_title`; API 0.2's batch
+/// takes 47 characters rather than 50).
+fn default_title(content: &str) -> String {
+    crate::model::default_title(content)
+}
+
 /// (title, content, tag) of every turn.
 fn memories(sample: &Value, mode: &str) -> Vec<(String, String, String)> {
     let conv = &sample["conversation"];
@@ -115,11 +121,15 @@ fn memories(sample: &Value, mode: &str) -> Vec<(String, String, String)> {
                     .unwrap_or_default(),
                 format!("[{date}] {speaker}: {text}"),
             ),
-            // As memanto_client.datasets.locomo: the end of the previous turn's words.
-            "ctx3" => (
-                prev.map(|p| tail(&p.5)).unwrap_or_default(),
-                format!("[{date}] {speaker}: {text}"),
-            ),
+            // As memanto_client.datasets.locomo: the end of the previous turn's words (the
+            // first turn of a session has no title, so the server gives it its default one).
+            "ctx3" => {
+                let content = format!("[{date}] {speaker}: {text}");
+                let title = prev
+                    .map(|p| tail(&p.5))
+                    .unwrap_or_else(|| default_title(&content));
+                (title, content)
+            }
             "ctx2e" => (
                 prev.map(|p| {
                     let c: Vec<char> = p.2.chars().collect();
