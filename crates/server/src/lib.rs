@@ -15,6 +15,7 @@ mod expiry;
 mod extract;
 mod files;
 mod handle;
+mod irregular;
 mod model;
 mod routes;
 mod search;

@@ -1,6 +1,7 @@
 //! English function words (NLTK's English stopword list, plus the modal verbs), dropped from
 //! a search's words when it has other words too: in an OR query they add noise and cost.
-//! Apostrophes split words before this list is consulted, so "don't" is "don" and "t".
+//! Apostrophes split words before this list is consulted, so "don't" is "don" and "t"; "won't"
+//! is read as "will not" first (`crate::search::won_t`), so that "won" is the verb.
 
 #[rustfmt::skip]
 const STOPWORDS: &[&str] = &[
@@ -16,7 +17,7 @@ const STOPWORDS: &[&str] = &[
     "should", "shouldn", "so", "some", "such", "t", "than", "that", "the", "their", "theirs", "them",
     "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until",
     "up", "ve", "very", "was", "wasn", "we", "were", "weren", "what", "when", "where", "which",
-    "while", "who", "whom", "why", "will", "with", "won", "would", "wouldn", "y", "you", "your",
+    "while", "who", "whom", "why", "will", "with", "would", "wouldn", "y", "you", "your",
     "yours", "yourself", "yourselves",
 ];
 

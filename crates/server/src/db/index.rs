@@ -3,10 +3,9 @@
 //! `memories_fts` table of schema versions 1-2 was), holding the memories themselves, so that
 //! a ranked search touches no SQL at all.
 //!
-//! Ranking is BM25 with Lucene's IDF `ln(1 + (N - n + 0.5) / (n + 0.5))` (which stays
-//! positive even in a handful of memories), k1 = 1.2, b = 0.75, and the statistics (N, n,
-//! average length) of the agent's own memories; the relevance is a positive number, higher
-//! is better. Scoring walks only the postings of the query's terms, so a search costs in
+//! Ranking is the BM25F of [`rank`] (Lucene's IDF, BM25+'s lower bound, pseudo-relevance
+//! feedback) with the statistics (N, n, average length) of the agent's own memories; the
+//! relevance is a positive number, higher is better. Scoring walks only the postings of the query's terms, so a search costs in
 //! proportion to how often its words occur, with a small constant.
 //!
 //! SQLite stays the store: an agent's index is built from its rows on its first search, and
@@ -278,8 +277,9 @@ impl AgentIndex {
             if df == 0.0 {
                 continue;
             }
-            // idf * f * (k1 + 1) / (f + k1 * (1 - b + b * len / avgdl)), one division.
-            let weight = qw * rank::idf(n, df) * (k1 + 1.0);
+            // idf * (f * (k1 + 1) / (f + k1 * (1 - b + b * len / avgdl)) + delta), one division.
+            let idf = qw * rank::idf(n, df);
+            let (weight, floor) = (idf * (k1 + 1.0), idf * self.params.delta);
             for &(ord, tf) in &self.postings[term as usize] {
                 let len = self.lens[ord as usize];
                 if len < 0.0 {
@@ -293,7 +293,7 @@ impl AgentIndex {
                     }
                     touched.push(ord);
                 }
-                *s += weight * f / (f + base + per_len * f64::from(len));
+                *s += weight * f / (f + base + per_len * f64::from(len)) + floor;
             }
         }
     }
@@ -583,6 +583,26 @@ mod tests {
         assert_eq!(ids(&hits), before);
         ix.remove(2997);
         assert_eq!(ids(&ix.search(&words("rare"), 1, None).0), ["m2994"]);
+    }
+
+    #[test]
+    fn a_matched_term_adds_at_least_delta_times_its_idf() {
+        let params = Params {
+            feedback_terms: 0,
+            ..Params::default()
+        };
+        let mut ix = AgentIndex::with_params(params);
+        let long = format!("red apple{}", " filler".repeat(200));
+        ix.insert(1, row(1, "fact"), 1, &words(&long));
+        ix.insert(2, row(2, "fact"), 2, &words("red"));
+        ix.insert(3, row(3, "fact"), 3, &words("pear"));
+        let idf = rank::idf(3.0, 2.0);
+        let (hits, _) = ix.search(&words("red"), 10, None);
+        assert_eq!(ids(&hits), ["m2", "m1"]);
+        assert!(hits[1].1 > params.delta * idf);
+        // Two words of the query in the long memory beat one in the short.
+        let (hits, _) = ix.search(&words("red apple"), 10, None);
+        assert_eq!(ids(&hits), ["m1", "m2"]);
     }
 
     #[test]

@@ -1,16 +1,21 @@
 //! The ranking function of the search index: BM25F over a memory's title, content and tags
 //! (each token counts its field's weight, in the term frequency and in the length), with
 //! Lucene's IDF `ln(1 + (N - n + 0.5) / (n + 0.5))`, which stays positive even in a handful
-//! of memories.
+//! of memories, and BM25+'s lower bound (Lv & Zhai 2011): a matched term adds at least
+//! `delta` times its IDF, however long the memory, so that a long memory holding several of
+//! the query's words is not outranked by a short one holding one.
 
 /// BM25F parameters. The defaults were tuned on LoCoMo conversations 1-5 (short chat turns,
 /// with the turn they answer as the title): a title counts half, term frequency saturates
-/// early (k1 0.9), length matters moderately (b 0.5), and the five best memories of a first
-/// pass lend ten terms at up to 0.3 of a query term's weight.
+/// early (k1 0.9), length matters moderately (b 0.5), a matched term adds at least 0.6 of its
+/// IDF, and the five best memories of a first pass lend ten terms at up to 0.3 of a query
+/// term's weight.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Params {
     pub k1: f64,
     pub b: f64,
+    /// BM25+'s lower bound of a matched term's contribution, in units of its IDF (0: BM25).
+    pub delta: f64,
     /// Weights of the title, content and tags fields.
     pub weights: [f32; 3],
     /// Pseudo-relevance feedback: how many of the best memories of a first pass lend their
@@ -27,6 +32,7 @@ impl Default for Params {
         Params {
             k1: 0.9,
             b: 0.5,
+            delta: 0.6,
             weights: [0.5, 1.0, 1.0],
             feedback_docs: 5,
             feedback_terms: 10,

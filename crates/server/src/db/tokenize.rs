@@ -1,6 +1,7 @@
 //! SQLite's own FTS5 `porter unicode61` tokenizer, called from Rust, so that the in-memory
 //! search index splits, folds and stems text exactly as the FTS5 table of earlier versions did.
 
+use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr;
 use std::sync::Mutex;
@@ -89,6 +90,8 @@ pub struct Tokenizer {
     module: ffi::fts5_tokenizer,
     user_data: *mut c_void,
     pool: Mutex<Vec<Instance>>,
+    /// Stem of an irregular form -> stem of its base form (`crate::irregular`).
+    forms: HashMap<String, String>,
 }
 
 // SAFETY: `module` holds plain C function pointers and `user_data` is SQLite's FTS5 global,
@@ -115,11 +118,25 @@ impl Tokenizer {
         if rc != ffi::SQLITE_OK || module.xCreate.is_none() || module.xTokenize.is_none() {
             return Err(failure(rc, "the FTS5 porter tokenizer is not available"));
         }
-        Ok(Tokenizer {
+        let mut tokenizer = Tokenizer {
             module,
             user_data,
             pool: Mutex::new(Vec::new()),
-        })
+            forms: HashMap::new(),
+        };
+        let mut forms = HashMap::new();
+        for &(form, base) in crate::irregular::FORMS {
+            let (mut f, mut b) = (Vec::new(), Vec::new());
+            tokenizer.stem(form, false, &mut f)?;
+            tokenizer.stem(base, false, &mut b)?;
+            if let ([f], [b]) = (&f[..], &b[..]) {
+                if f != b {
+                    forms.insert(f.clone(), b.clone());
+                }
+            }
+        }
+        tokenizer.forms = forms;
+        Ok(tokenizer)
     }
 
     fn instance(&self) -> rusqlite::Result<Instance> {
@@ -141,8 +158,21 @@ impl Tokenizer {
         })
     }
 
-    /// Appends the tokens of `text` (as indexed in a document, or as in a query) to `out`.
+    /// Appends the tokens of `text` (as indexed in a document, or as in a query) to `out`, an
+    /// irregular verb form or plural as its base form's.
     pub fn tokenize(&self, text: &str, query: bool, out: &mut Vec<String>) -> rusqlite::Result<()> {
+        let start = out.len();
+        self.stem(&crate::search::won_t(text), query, out)?;
+        for token in &mut out[start..] {
+            if let Some(base) = self.forms.get(token.as_str()) {
+                token.clone_from(base);
+            }
+        }
+        Ok(())
+    }
+
+    /// The porter tokens of `text`, as SQLite makes them.
+    fn stem(&self, text: &str, query: bool, out: &mut Vec<String>) -> rusqlite::Result<()> {
         if text.is_empty() {
             return Ok(());
         }
@@ -175,5 +205,32 @@ impl Tokenizer {
         } else {
             Err(failure(rc, "FTS5 tokenizer failed"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(tok: &Tokenizer, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        tok.tokenize(text, false, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn irregular_forms_stem_as_their_base_form() {
+        let conn = Connection::open_in_memory().unwrap();
+        let tok = Tokenizer::new(&conn).unwrap();
+        assert_eq!(tokens(&tok, "I bought"), tokens(&tok, "I buy"));
+        assert_eq!(
+            tokens(&tok, "went chose children"),
+            tokens(&tok, "go choosing child")
+        );
+        // Regular forms as the porter stemmer makes them; "won't" is not "won".
+        assert_eq!(tokens(&tok, "walked"), ["walk"]);
+        assert_eq!(tokens(&tok, "We won"), tokens(&tok, "we win"));
+        assert_eq!(tokens(&tok, "I won't"), tokens(&tok, "I will not"));
+        assert!(tok.forms.len() > 100);
     }
 }
