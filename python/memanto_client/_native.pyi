@@ -1,8 +1,13 @@
 """The Rust extension (memanto_client._native). Private: use the classes of memanto_client."""
 
-from typing import Any, Callable, final
+from typing import Any, Callable, Generator, ItemsView, Iterator, KeysView, ValuesView, final
 
 __all__ = [
+    "Builder",
+    "Extra",
+    "Pending",
+    "RawJson",
+    "Reply",
     "NativeClient",
     "NativeServer",
     "NativeSession",
@@ -18,6 +23,50 @@ __all__ = [
 
 __version__: str
 LIMITS: dict[str, Any]
+
+@final
+class Builder:
+    """How one result class is built from the server's JSON (see ``_types._register``)."""
+
+    def __new__(cls, cls_: type, plan: dict[str, Any], template: dict[str, Any]) -> Builder: ...
+    def build_from(self, data: Any, overrides: dict[str, Any] | None = None) -> Any: ...
+
+@final
+class RawJson:
+    """The JSON a result was built from; ``to_dict()`` converts it on demand."""
+
+    def to_dict(self) -> Any: ...
+
+@final
+class Extra:
+    """A result's unknown fields: a read-only mapping converted on first use."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[str]: ...
+    def __contains__(self, key: object, /) -> bool: ...
+    def get(self, key: str, default: Any = None) -> Any: ...
+    def keys(self) -> KeysView[str]: ...
+    def items(self) -> ItemsView[str, Any]: ...
+    def values(self) -> ValuesView[Any]: ...
+
+@final
+class Reply:
+    """A finished sync call's JSON, built into its result by ``then``."""
+
+    def then(self, how: Any, overrides: dict[str, Any] | None = None) -> Any: ...
+    def json(self) -> Any: ...
+
+@final
+class Pending:
+    """An async call in flight: await it; ``then`` says what its result is built into."""
+
+    def then(self, how: Any, overrides: dict[str, Any] | None = None) -> Pending: ...
+    def __await__(self) -> Generator[Any, None, Any]: ...
+    def __next__(self) -> Any: ...
+    def send(self, value: Any) -> Any: ...
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any: ...
+    def close(self) -> None: ...
 
 @final
 class NativeClient:
