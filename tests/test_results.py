@@ -74,7 +74,7 @@ def test_memory_built_in_rust_equals_the_python_parser(data: dict[str, Any]) -> 
 def test_recall_result_with_nested_memories(data: dict[str, Any], memories: list[Any]) -> None:
     data = dict(data, memories=memories)
     same(RecallResult._builder.build_from(data, {"limit": 7}), RecallResult._parse(data, limit=7))
-    same(TemporalResult._builder.build_from(data), TemporalResult._parse(data))
+    same(TemporalResult._builder.build_from(data, {"limit": None}), TemporalResult._parse(data))
 
 
 @settings(max_examples=100, deadline=None)
