@@ -292,13 +292,14 @@ async fn deactivate_needs_no_token_and_kills_the_session() {
     let (tok, s) = app.activate("bot").await;
     let r = app.post("/api/v2/agents/bot/deactivate").send().await;
     assert_eq!(r.status, StatusCode::OK);
-    let keys: Vec<&str> = r
+    let mut keys: Vec<&str> = r
         .body
         .as_object()
         .unwrap()
         .keys()
         .map(String::as_str)
         .collect();
+    keys.sort_unstable(); // maps keep insertion order (serde_json preserve_order)
     assert_eq!(
         keys,
         [
