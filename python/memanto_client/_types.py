@@ -381,7 +381,8 @@ class BatchRememberResult(_Result):
     @classmethod
     def _parse(cls, data: Any) -> "BatchRememberResult":
         data = json_object(data, "BatchRememberResult")
-        items = tuple(BatchItemResult._from(r) for r in data.get("results") or () if isinstance(r, Mapping))
+        results = data.get("results")
+        items = tuple(BatchItemResult._from(r) for r in results if isinstance(r, Mapping)) if isinstance(results, list) else ()
         return cls._from(data, results=items)
 
     @property
