@@ -160,7 +160,9 @@ fn hub_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Hub>> 
     };
     drop(stale);
     let hub = Arc::new(Hub::new().map_err(|e| {
-        internal_error(format!("could not create the event-loop wake-up socket: {e}"))
+        internal_error(format!(
+            "could not create the event-loop wake-up socket: {e}"
+        ))
     })?);
     event_loop.call_method1(
         pyo3::intern!(py, "add_reader"),
@@ -200,7 +202,11 @@ impl Pending {
         if let Some(i) = it.as_ref() {
             return Ok(i.bind(py).clone());
         }
-        let i = self.slot.future.bind(py).call_method0(pyo3::intern!(py, "__await__"))?;
+        let i = self
+            .slot
+            .future
+            .bind(py)
+            .call_method0(pyo3::intern!(py, "__await__"))?;
         *it = Some(i.clone().unbind());
         Ok(i)
     }
@@ -225,11 +231,13 @@ impl Pending {
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.iter(py)?.call_method1(pyo3::intern!(py, "send"), (py.None(),))
+        self.iter(py)?
+            .call_method1(pyo3::intern!(py, "send"), (py.None(),))
     }
 
     fn send<'py>(&self, py: Python<'py>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        self.iter(py)?.call_method1(pyo3::intern!(py, "send"), (value,))
+        self.iter(py)?
+            .call_method1(pyo3::intern!(py, "send"), (value,))
     }
 
     #[pyo3(signature = (typ, val=None, tb=None))]

@@ -39,7 +39,11 @@ impl Reply {
     }
 }
 
-fn built<'py, B: IntoRoot>(py: Python<'py>, v: B, how: Option<&How>) -> PyResult<Bound<'py, PyAny>> {
+fn built<'py, B: IntoRoot>(
+    py: Python<'py>,
+    v: B,
+    how: Option<&How>,
+) -> PyResult<Bound<'py, PyAny>> {
     let root = v.into_root().map_err(|e| to_pyerr(py, e))?;
     match how {
         Some(h) => h.apply(py, &root),
@@ -49,7 +53,11 @@ fn built<'py, B: IntoRoot>(py: Python<'py>, v: B, how: Option<&How>) -> PyResult
 
 /// Run a call whose result is JSON, to be built by the caller: a `Reply` when blocking, a
 /// `Pending` awaitable otherwise (both have `then`).
-pub fn run_reply<'py, B, Fut>(py: Python<'py>, asynchronous: bool, fut: Fut) -> PyResult<Bound<'py, PyAny>>
+pub fn run_reply<'py, B, Fut>(
+    py: Python<'py>,
+    asynchronous: bool,
+    fut: Fut,
+) -> PyResult<Bound<'py, PyAny>>
 where
     B: IntoRoot,
     Fut: Future<Output = memanto_core::Result<B>> + Send + 'static,

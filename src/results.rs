@@ -15,9 +15,9 @@ use rustc_hash::FxHasher;
 use std::sync::Arc;
 
 use chrono::{Datelike, Timelike};
+use memanto_core::tape::{Node, Tape};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use memanto_core::tape::{Node, Tape};
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use serde_json::Value;
 
@@ -52,7 +52,11 @@ impl Builder {
     /// `"int"`, `"bool"`, `"time"`, `"tuple"`, `"any"` or a nested `Builder`; `template` holds
     /// the defaults of every field (with `extra` and `_raw`).
     #[new]
-    fn new(cls: Bound<'_, PyType>, plan: Bound<'_, PyDict>, template: Bound<'_, PyDict>) -> PyResult<Self> {
+    fn new(
+        cls: Bound<'_, PyType>,
+        plan: Bound<'_, PyDict>,
+        template: Bound<'_, PyDict>,
+    ) -> PyResult<Self> {
         let py = cls.py();
         let name = cls.name()?.to_string();
         let mut fields = HashMap::default();
@@ -194,7 +198,10 @@ impl Extra {
         let d = self.dict.get_or_try_init(py, || {
             let d = PyDict::new(py);
             for &(k, v) in &self.entries {
-                d.set_item(self.root.0.str(k as usize), node_to_py(py, &self.root.0, v as usize)?)?;
+                d.set_item(
+                    self.root.0.str(k as usize),
+                    node_to_py(py, &self.root.0, v as usize)?,
+                )?;
             }
             Ok::<_, PyErr>(d.unbind())
         })?;
@@ -204,7 +211,11 @@ impl Extra {
 
 #[pymethods]
 impl Extra {
-    fn __getitem__<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn __getitem__<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.dict(py)?.as_any().get_item(key)
     }
     fn __len__(&self) -> usize {
@@ -261,7 +272,11 @@ fn cached(py: Python<'_>) -> PyResult<&Cached> {
     CACHED.get_or_try_init(py, || {
         let dt = py.import("datetime")?;
         Ok(Cached {
-            object_new: py.import("builtins")?.getattr("object")?.getattr("__new__")?.unbind(),
+            object_new: py
+                .import("builtins")?
+                .getattr("object")?
+                .getattr("__new__")?
+                .unbind(),
             datetime: dt.getattr("datetime")?.unbind(),
             utc: dt.getattr("timezone")?.getattr("utc")?.unbind(),
         })
@@ -345,7 +360,13 @@ fn new_time<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
 }
 
 impl Builder {
-    fn convert<'py>(&self, py: Python<'py>, root: &Root, i: usize, kind: &Kind) -> PyResult<Bound<'py, PyAny>> {
+    fn convert<'py>(
+        &self,
+        py: Python<'py>,
+        root: &Root,
+        i: usize,
+        kind: &Kind,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let tape = &root.0;
         let node = tape.node(i);
         let none = || py.None().into_bound(py);
@@ -457,7 +478,10 @@ impl How {
 
     pub fn apply<'py>(&self, py: Python<'py>, root: &Root) -> PyResult<Bound<'py, PyAny>> {
         match self {
-            How::Build(b, overrides) => b.get().build(py, root, overrides.as_ref().map(|o| o.bind(py))),
+            How::Build(b, overrides) => {
+                b.get()
+                    .build(py, root, overrides.as_ref().map(|o| o.bind(py)))
+            }
             How::Call(f) => f.bind(py).call1((node_to_py(py, &root.0, 0)?,)),
         }
     }

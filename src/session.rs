@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::future::Future;
 use std::path::PathBuf;
 
+use memanto_core::Tape;
 use memanto_core::{
     AnswerArgs, ConflictResolution, ExtractArgs, MemoryInput, MemoryUpdate, Message, RecallArgs,
     Replacement, Session, TemporalArgs,
 };
-use memanto_core::Tape;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -279,7 +279,11 @@ impl NativeSession {
         tags: Vec<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let args = temporal(limit, memory_types, tags, None, None, None);
-        body!(self, py, |s| s.recall_as_of_as(query.as_deref(), &as_of, &args))
+        body!(self, py, |s| s.recall_as_of_as(
+            query.as_deref(),
+            &as_of,
+            &args
+        ))
     }
 
     #[pyo3(signature = (since, limit, memory_types, tags, status))]

@@ -139,7 +139,10 @@ fn not_json(meta: &BodyMeta<'_>, e: &serde_json::Error, bytes: &[u8]) -> Error {
             "The server answered HTTP {} with a body that is not JSON ({ct}; {e}): {}. \
              Check that base_url points at a Memanto server.",
             meta.status,
-            error::snippet(&error::redact(&String::from_utf8_lossy(bytes), meta.secrets))
+            error::snippet(&error::redact(
+                &String::from_utf8_lossy(bytes),
+                meta.secrets
+            ))
         ),
     );
     err.status_code = Some(meta.status);

@@ -90,7 +90,11 @@ impl Session {
     }
 
     /// [`Session::recall_changed_since`] with the reply kept as `B` (a `Value` or a [`Tape`](crate::Tape)).
-    pub async fn recall_changed_since_as<B: FromBody>(&self, since: &str, args: &TemporalArgs) -> Result<B> {
+    pub async fn recall_changed_since_as<B: FromBody>(
+        &self,
+        since: &str,
+        args: &TemporalArgs,
+    ) -> Result<B> {
         validate::timestamp("since", since)?;
         args.validate()?;
         self.call(Op::RecallChangedSince { since, args }).await
@@ -102,7 +106,11 @@ impl Session {
     }
 
     /// [`Session::recall_current`] with the reply kept as `B` (a `Value` or a [`Tape`](crate::Tape)).
-    pub async fn recall_current_as<B: FromBody>(&self, query: &str, args: &TemporalArgs) -> Result<B> {
+    pub async fn recall_current_as<B: FromBody>(
+        &self,
+        query: &str,
+        args: &TemporalArgs,
+    ) -> Result<B> {
         validate::query(query, "query")?;
         args.validate()?;
         self.call(Op::RecallCurrent { query, args }).await
