@@ -24,6 +24,7 @@ mod stopwords;
 mod time;
 mod tokens;
 mod validate;
+mod writer;
 
 pub use config::{ApiMode, ServerConfig, DEFAULT_RENEW_THRESHOLD};
 pub use error::ServerError;

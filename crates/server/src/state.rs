@@ -14,6 +14,7 @@ use crate::error::{ApiError, ApiResult, ServerError};
 use crate::files::{self, DbLock};
 use crate::model::{self, SessionRow};
 use crate::tokens::TokenKeys;
+use crate::writer::Writer;
 
 /// At most this many sessions are cached.
 const SESSION_CACHE_LIMIT: usize = 4096;
@@ -38,6 +39,8 @@ struct Inner {
     /// The 0.2 server-wide "active session" marker: the id of the most recently created
     /// session (any agent), cleared when that agent is deactivated or deleted.
     marker: Mutex<Option<(String, String)>>,
+    /// The thread that runs every write (see `writer`).
+    writer: Writer,
     db_path: PathBuf,
     /// This server's hold on `db_path`: released after `db` is closed (fields drop in order).
     _lock: DbLock,
@@ -121,6 +124,9 @@ impl AppState {
                 renew_threshold: config.renew_threshold,
                 trust_loopback: config.trust_loopback,
                 marker: Mutex::new(None),
+                writer: Writer::start().map_err(|e| {
+                    ServerError::Runtime(format!("cannot start the database writer thread: {e}"))
+                })?,
                 db_path,
                 _lock: lock,
                 _temp_dir: temp_dir,
@@ -284,9 +290,11 @@ impl AppState {
         F: FnOnce(&mut Connection) -> ApiResult<T> + Send + 'static,
     {
         let state = self.clone();
-        tokio::task::spawn_blocking(move || state.inner.db.write(f))
+        self.inner
+            .writer
+            .run(move || state.inner.db.write(f))
             .await
-            .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+            .ok_or_else(|| ApiError::internal("database write failed (panicked)"))?
     }
 }
 
