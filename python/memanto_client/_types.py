@@ -213,10 +213,16 @@ class Memory(_Result):
         return bool(self.contradiction_detected) or self.extra.get("_warning") == "contradicted"
 
 
-def _memories(items: Any) -> tuple[Memory, ...]:
+def _objects(cls: type[T], items: Any) -> tuple[T, ...]:
+    """The JSON objects of the array `items` as `cls` (anything else in it, or an `items`
+    that is not an array, is skipped): the one reading of every nested list of results."""
     if not isinstance(items, (list, tuple)):
         return ()
-    return tuple(Memory._from(m) for m in items if type(m) is dict or isinstance(m, Mapping))
+    return tuple(cls._from(m) for m in items if type(m) is dict or isinstance(m, Mapping))
+
+
+def _memories(items: Any) -> tuple[Memory, ...]:
+    return _objects(Memory, items)
 
 
 @dataclass(frozen=True)
@@ -381,9 +387,7 @@ class BatchRememberResult(_Result):
     @classmethod
     def _parse(cls, data: Any) -> "BatchRememberResult":
         data = json_object(data, "BatchRememberResult")
-        results = data.get("results")
-        items = tuple(BatchItemResult._from(r) for r in results if isinstance(r, Mapping)) if isinstance(results, list) else ()
-        return cls._from(data, results=items)
+        return cls._from(data, results=_objects(BatchItemResult, data.get("results")))
 
     @property
     def memory_ids(self) -> list[str]:
@@ -582,9 +586,7 @@ class ConflictList(_Result):
     @classmethod
     def _parse(cls, data: Any) -> "ConflictList":
         data = json_object(data, "ConflictList")
-        items = data.get("conflicts")
-        found = tuple(Conflict._from(c) for c in items if isinstance(c, Mapping)) if isinstance(items, list) else ()
-        return cls._from(data, conflicts=found)
+        return cls._from(data, conflicts=_objects(Conflict, data.get("conflicts")))
 
     def __len__(self) -> int:
         return len(self.conflicts)
