@@ -26,7 +26,8 @@ pub struct AppState {
 }
 
 struct Inner {
-    db: Db,
+    /// Shared with the writer thread.
+    db: Arc<Db>,
     /// Live sessions (with an existing agent) by id, valid for one auth generation of `db`.
     sessions: RwLock<(u64, HashMap<String, SessionRow>)>,
     api_keys: Vec<String>,
@@ -96,7 +97,7 @@ impl AppState {
         // Nothing touches the database before the lock is ours.
         let lock = DbLock::acquire(&db_path)?;
         files::prepare_database(&db_path)?;
-        let db = Db::open(&db_path)?;
+        let db = Arc::new(Db::open(&db_path)?);
         files::tighten_sidecars(&db_path)?;
         let (secret, stored_key) = db.write(|conn| -> rusqlite::Result<(String, String)> {
             let secret = db::meta_get_or_init(conn, "jwt_secret", model::new_secret_hex)?;
@@ -112,6 +113,9 @@ impl AppState {
         } else {
             config.api_keys.clone()
         };
+        let writer = Writer::start(Arc::clone(&db)).map_err(|e| {
+            ServerError::Runtime(format!("cannot start the database writer thread: {e}"))
+        })?;
         Ok(AppState {
             inner: Arc::new(Inner {
                 db,
@@ -124,9 +128,7 @@ impl AppState {
                 renew_threshold: config.renew_threshold,
                 trust_loopback: config.trust_loopback,
                 marker: Mutex::new(None),
-                writer: Writer::start().map_err(|e| {
-                    ServerError::Runtime(format!("cannot start the database writer thread: {e}"))
-                })?,
+                writer,
                 db_path,
                 _lock: lock,
                 _temp_dir: temp_dir,
@@ -283,16 +285,16 @@ impl AppState {
             .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
     }
 
-    /// Runs `f` on the writer connection, off the async workers.
+    /// Runs `f` on the writer connection, on the writer thread (see `writer`: writes that
+    /// queue up together share one commit; an error from `f` rolls back what it changed).
     pub(crate) async fn write<T, F>(&self, f: F) -> ApiResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> ApiResult<T> + Send + 'static,
     {
-        let state = self.clone();
         self.inner
             .writer
-            .run(move || state.inner.db.write(f))
+            .run(f)
             .await
             .ok_or_else(|| ApiError::internal("database write failed (panicked)"))?
     }

@@ -98,7 +98,7 @@ pub fn list(conn: &Connection) -> ApiResult<Vec<AgentRow>> {
 /// Deletes the agent with its memories and sessions (so its tokens stop working).
 /// Returns false if there was no such agent.
 pub fn delete(conn: &mut Connection, agent_id: &str) -> ApiResult<bool> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     let n = tx.execute("DELETE FROM agents WHERE agent_id = ?1", [agent_id])?;
     if n == 0 {
         return Ok(false);

@@ -1,6 +1,6 @@
 //! Memory rows: insert, read, update, delete, and the tag side table.
 
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::error::{ApiError, ApiResult};
 use crate::model::{MemoryRow, Trust};
@@ -64,7 +64,7 @@ fn tags_json(tags: &[String]) -> String {
 }
 
 /// Replaces the tag rows of the memory `seq`.
-fn set_tags(tx: &Transaction<'_>, seq: i64, tags: &[String]) -> rusqlite::Result<()> {
+fn set_tags(tx: &Connection, seq: i64, tags: &[String]) -> rusqlite::Result<()> {
     tx.prepare_cached("DELETE FROM memory_tags WHERE memory_seq = ?1")?
         .execute([seq])?;
     let mut insert =
@@ -77,7 +77,7 @@ fn set_tags(tx: &Transaction<'_>, seq: i64, tags: &[String]) -> rusqlite::Result
 
 /// Stores one memory inside `tx`; returns its new id.
 pub fn insert(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     agent_id: &str,
     session_id: &str,
     created_at: &str,
@@ -117,7 +117,7 @@ pub fn insert_all(
     created_at: &str,
     items: &[NewMemory],
 ) -> ApiResult<Vec<String>> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     let live: bool = tx
         .prepare_cached(
             "SELECT EXISTS(SELECT 1 FROM sessions s JOIN agents a ON a.agent_id = s.agent_id
@@ -171,7 +171,7 @@ pub fn update(
     patch: &MemoryPatch,
     now: &str,
 ) -> ApiResult<()> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     let old = require(&tx, agent_id, id)?;
     let content = patch.content.as_ref().unwrap_or(&old.content);
     let title = match &patch.title {

@@ -32,7 +32,7 @@ pub fn get(conn: &Connection, session_id: &str) -> ApiResult<Option<SessionRow>>
 /// Stores a new active session and bumps the agent's `session_count` / `last_session`.
 /// Fails with 404 `AgentNotFound` if the agent does not exist.
 pub fn activate(conn: &mut Connection, row: &SessionRow) -> ApiResult<()> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     let n = tx
         .prepare_cached(
             "UPDATE agents SET session_count = session_count + 1, last_session = ?2
@@ -111,7 +111,7 @@ pub fn replace_others(conn: &Connection, row: &SessionRow, ended_at: &str) -> Ap
 /// becomes `replaced`), without counting a new activation. 401 `InvalidSessionToken` when
 /// `old_id` is no longer the agent's active session (a concurrent renewal won).
 pub fn renew(conn: &mut Connection, old_id: &str, new: &SessionRow) -> ApiResult<()> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     let n = tx
         .prepare_cached(
             "UPDATE sessions SET status = 'replaced', ended_at = ?2

@@ -2,7 +2,7 @@
 //! moves the memory's `updated_at`.
 
 use axum::http::StatusCode;
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection};
 
 use super::memories::{self, NewMemory};
 use crate::error::{ApiError, ApiResult};
@@ -54,7 +54,7 @@ pub fn supersede(
     replacement: &Replacement,
     now: &str,
 ) -> ApiResult<String> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     let old = memories::require(&tx, agent_id, old_id)?;
     if old.is_superseded() {
         return Err(already_superseded(
@@ -109,7 +109,7 @@ pub fn contradict(
     contradicting_id: Option<&str>,
     now: &str,
 ) -> ApiResult<()> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     memories::require(&tx, agent_id, id)?;
     if let Some(other) = contradicting_id {
         memories::require(&tx, agent_id, other)?;

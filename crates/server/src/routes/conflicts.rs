@@ -179,7 +179,7 @@ pub(super) async fn resolve(
     );
     let mut out = state
         .write(move |conn| -> ApiResult<Map<String, Value>> {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let tx = conn.savepoint()?;
             let mut report = db::conflicts::get(&tx, &aid, &d)?.unwrap_or_default();
             let Some(entry) = report.get_mut(req.index) else {
                 return Err(ApiError::detail(

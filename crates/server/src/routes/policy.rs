@@ -140,7 +140,7 @@ pub(super) async fn apply(
         .write(move |conn| -> ApiResult<Value> {
             let now = time::now();
             let stamp = time::fmt(&now);
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let tx = conn.savepoint()?;
             let policy = db::policies::get(&tx, &aid)?.unwrap_or_default();
             let rows = db::expiry::all_rows(&tx, &aid)?;
             let sweep = expiry::sweep(&policy, &rows, now);
@@ -191,7 +191,7 @@ pub(super) async fn purge(
         .write(move |conn| -> ApiResult<Value> {
             let now = time::now();
             let stamp = time::fmt(&now);
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let tx = conn.savepoint()?;
             let policy = db::policies::get(&tx, &aid)?.unwrap_or_default();
             let Some(window) = parse_duration(&policy.purge_expired_after).ok().flatten() else {
                 return Ok(json!({

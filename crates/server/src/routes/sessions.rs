@@ -103,7 +103,7 @@ pub async fn deactivate(
     let now = time::now();
     let (session, memories) = state
         .write(move |conn| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let tx = conn.savepoint()?;
             db::agents::pattern(&tx, &agent_id)?;
             if db::sessions::latest_for_agent(&tx, &agent_id)?.is_none() {
                 return Err(ApiError::memanto(
@@ -188,7 +188,7 @@ pub async fn extend(
     let sid = ctx.session.session_id.clone();
     let row = state
         .write(move |conn| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let tx = conn.savepoint()?;
             let mut row = db::sessions::get(&tx, &sid)?
                 .filter(|s| s.status == "active")
                 .ok_or_else(|| ApiError::session_inactive(&sid))?;
