@@ -34,10 +34,12 @@ pub(crate) const MAX_GROUP: usize = 64;
 /// rolled back), and hands back what delivers its reply once the group's fate is known.
 type Job = Box<dyn FnOnce(&mut Connection) -> Ran + Send>;
 
+/// Delivers a write's reply: called with `Err(cause)` when the group's commit failed.
+type Reply = Box<dyn FnOnce(Result<(), &str>) + Send>;
+
 struct Ran {
     ok: bool,
-    /// Called with `Err(cause)` when the group's commit failed.
-    reply: Box<dyn FnOnce(Result<(), &str>) + Send>,
+    reply: Reply,
 }
 
 /// The sending side and the thread. Dropping it ends the thread once the jobs already queued
@@ -125,20 +127,11 @@ fn run_group(db: &Db, group: Vec<Job>) {
         let mut ran = Vec::with_capacity(group.len());
         let mut broken = None;
         for job in group {
-            if broken.is_some() {
-                ran.push(Ran {
-                    ok: false,
-                    reply: Box::new(|_| {}),
-                });
-                continue;
-            }
+            // If a savepoint statement fails, the writes not yet run are dropped with the
+            // rest of the group: their callers get no reply (an internal error).
             if let Err(e) = conn.execute_batch("SAVEPOINT memanto_write") {
                 broken = Some(e.to_string());
-                ran.push(Ran {
-                    ok: false,
-                    reply: Box::new(|_| {}),
-                });
-                continue;
+                break;
             }
             let one = run_one(conn, job);
             let end = if one.ok {
@@ -146,10 +139,12 @@ fn run_group(db: &Db, group: Vec<Job>) {
             } else {
                 "ROLLBACK TO memanto_write; RELEASE memanto_write"
             };
-            if let Err(e) = conn.execute_batch(end) {
-                broken = Some(e.to_string());
-            }
+            let ended = conn.execute_batch(end);
             ran.push(one);
+            if let Err(e) = ended {
+                broken = Some(e.to_string());
+                break;
+            }
         }
         let committed = match broken {
             None => conn.execute_batch("COMMIT").map_err(|e| e.to_string()),
@@ -163,8 +158,9 @@ fn run_group(db: &Db, group: Vec<Job>) {
     if let Err(cause) = &committed {
         tracing::error!(target: "memanto_server", "database commit failed: {cause}");
     }
+    let outcome = committed.as_ref().map(|_| ()).map_err(String::as_str);
     for one in ran {
-        (one.reply)(committed.as_ref().map(|_| ()).map_err(String::as_str));
+        (one.reply)(outcome);
     }
 }
 
@@ -185,6 +181,30 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Arc::new(Db::open(&dir.path().join("w.db")).unwrap());
         (dir, Writer::start(Arc::clone(&db)).unwrap(), db)
+    }
+
+    /// Spawns a write that holds the writer thread for `millis` ms, then stores `key` and
+    /// returns `then()`; returns once that write has started, so writes sent after it queue.
+    fn hold<T: Send + 'static>(
+        writer: &Arc<Writer>,
+        millis: u64,
+        key: &'static str,
+        then: impl FnOnce() -> T + Send + 'static,
+    ) -> tokio::task::JoinHandle<Option<ApiResult<T>>> {
+        let writer = Arc::clone(writer);
+        let (started, wait_started) = std::sync::mpsc::channel();
+        let held = tokio::spawn(async move {
+            writer
+                .run(move |conn| {
+                    started.send(()).unwrap();
+                    std::thread::sleep(std::time::Duration::from_millis(millis));
+                    meta_set(conn, key, "x")?;
+                    Ok(then())
+                })
+                .await
+        });
+        wait_started.recv().unwrap();
+        held
     }
 
     fn committed_keys(db: &Db, prefix: &str) -> i64 {
@@ -233,21 +253,7 @@ mod tests {
         let (_dir, writer, db) = open();
         let writer = Arc::new(writer);
         let db2 = Arc::clone(&db);
-        let (started, wait_started) = std::sync::mpsc::channel();
-        let slow = {
-            let writer = Arc::clone(&writer);
-            tokio::spawn(async move {
-                writer
-                    .run(move |conn| {
-                        started.send(()).unwrap();
-                        std::thread::sleep(std::time::Duration::from_millis(200));
-                        meta_set(conn, "g-slow", "x")?;
-                        Ok(committed_keys(&db2, "g"))
-                    })
-                    .await
-            })
-        };
-        wait_started.recv().unwrap();
+        let slow = hold(&writer, 200, "g-slow", move || committed_keys(&db2, "g"));
         let mut queued = Vec::new();
         for i in 0..10 {
             let writer = Arc::clone(&writer);
@@ -307,21 +313,7 @@ mod tests {
             .unwrap()
             .unwrap();
         let writer = Arc::new(writer);
-        let (started, wait_started) = std::sync::mpsc::channel();
-        let first = {
-            let writer = Arc::clone(&writer);
-            tokio::spawn(async move {
-                writer
-                    .run(move |conn| {
-                        started.send(()).unwrap();
-                        std::thread::sleep(std::time::Duration::from_millis(150));
-                        meta_set(conn, "f-first", "x")?;
-                        Ok(())
-                    })
-                    .await
-            })
-        };
-        wait_started.recv().unwrap();
+        let first = hold(&writer, 150, "f-first", || ());
         let mut queued = Vec::new();
         for i in 0..3 {
             let writer = Arc::clone(&writer);
