@@ -1,5 +1,5 @@
-//! Running core futures for Python: blocking (sync API) or as an awaitable (async API, see
-//! `aio.rs`), both on this process's I/O thread. Panics inside a call become `MemantoError`,
+//! Running core futures for Python: blocking on the calling thread (sync API, see `caller.rs`)
+//! or as an awaitable on the I/O thread (async API, see `aio.rs`). Panics inside a call become `MemantoError`,
 //! never `PanicException`; cancelling the awaiting asyncio task drops the Rust future.
 
 use std::future::Future;
@@ -8,10 +8,10 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::Value;
 
+use crate::caller::wait;
 use crate::convert::to_py;
 use crate::errors::to_pyerr;
 use crate::results::{plain, How, IntoRoot};
-use crate::runtime::wait;
 
 /// A finished sync call's JSON, not yet converted: `then(how)` builds the result.
 #[pyclass(frozen, module = "memanto_client._native")]

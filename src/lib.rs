@@ -3,6 +3,7 @@
 
 mod aio;
 mod bridge;
+mod caller;
 mod client;
 mod convert;
 mod errors;

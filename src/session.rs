@@ -17,7 +17,7 @@ use crate::convert::claims_to_py;
 use crate::errors::{check, to_pyerr};
 
 /// Run a call whose reply is built into a result: parsed into a tape on the I/O thread for
-/// async calls, handed back as bytes for sync ones (which parse on their own thread).
+/// async calls, handed back as bytes for sync ones (parsed once the call is done).
 macro_rules! body {
     ($self:ident, $py:ident, |$s:ident| $s2:ident . $call:ident ( $($arg:expr),* )) => {
         if $self.asynchronous {

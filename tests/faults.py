@@ -45,6 +45,8 @@ class FaultServer:
         self.routes = {k: list(v) for k, v in (routes or {}).items()}
         self.counts: dict[str, int] = {}
         self.requests: list[Received] = []
+        #: Connections that ended (the client closed them, or the idle timeout did).
+        self.connections_closed = 0
         self._stop = threading.Event()
         outer = self
 
@@ -55,6 +57,10 @@ class FaultServer:
 
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def finish(self) -> None:
+                super().finish()
+                outer.connections_closed += 1
 
             def date_time_string(self, timestamp: float | None = None) -> str:
                 step = getattr(self, "_step", None)

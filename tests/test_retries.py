@@ -3,6 +3,7 @@ a fault-injecting server over loopback."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 import subprocess
@@ -14,7 +15,7 @@ from email.utils import formatdate
 import pytest
 
 from conftest import make_jwt
-from faults import FaultServer, Scripted
+from faults import FaultServer, Scripted, wait_until
 from memanto_client import APITimeoutError, Client, LocalServer, RateLimitError, ServerError, Session
 
 JSON = {"Content-Type": "application/json"}
@@ -125,6 +126,29 @@ def test_idle_connection_closed_by_server_is_not_an_error() -> None:
         time.sleep(0.6)  # the server drops the kept-alive connection meanwhile
         client.agents.list()
         assert len(fs.requests) == 2
+
+
+def test_connection_closed_by_server_shortly_before_the_next_call_is_not_an_error() -> None:
+    # Sync calls drive their own I/O: between two calls nobody may be watching the kept-alive
+    # connection, yet the next call must not pick it once the server has closed it.
+    with FaultServer([AGENTS], idle_timeout=0.02) as fs:
+        client = Client(api_key="k", base_url=fs.url, max_retries=0)
+        for _ in range(5):
+            client.agents.list()
+            time.sleep(0.06)
+        assert len(fs.requests) == 5
+        assert fs.connections_closed >= 4
+
+
+def test_connections_of_a_collected_client_are_closed() -> None:
+    with FaultServer([AGENTS]) as fs:
+        client = Client(api_key="k", base_url=fs.url)
+        client.agents.list()
+        client.agents.list()
+        assert fs.connections_closed == 0
+        del client
+        gc.collect()
+        assert wait_until(lambda: fs.connections_closed == 1, timeout=5.0)
 
 
 def test_oversize_body_is_refused() -> None:

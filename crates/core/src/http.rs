@@ -182,8 +182,8 @@ impl FromBody for crate::tape::Tape {
     }
 }
 
-/// A body not parsed yet: a sync caller parses it on its own thread (`Deferred::parse`), so
-/// the I/O thread only moves bytes.
+/// A body not parsed yet: a sync caller parses it (`Deferred::parse`) once its call is done,
+/// outside the runtime.
 pub struct Deferred {
     bytes: Vec<u8>,
     status: u16,
