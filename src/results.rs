@@ -313,27 +313,33 @@ fn unexpected_shape(py: Python<'_>, what: &str, value: Node) -> PyErr {
     }
 }
 
+/// How many converted timestamps each thread keeps (then it starts over).
+const TIME_CACHE: usize = 1024;
+
 thread_local! {
-    /// The last timestamp converted on this thread: a memory's `updated_at` is usually its
-    /// `created_at`, and datetimes are immutable.
-    static LAST_TIME: std::cell::RefCell<Option<(String, Py<PyAny>)>> = const { std::cell::RefCell::new(None) };
+    /// Timestamps converted on this thread, by their text: datetimes are immutable, a memory's
+    /// `updated_at` is usually its `created_at`, and the same memories come back call after
+    /// call, so most timestamps of a reply were seen before (building a datetime takes a
+    /// Python call under abi3, which has no datetime C API).
+    static TIMES: std::cell::RefCell<HashMap<Box<str>, Py<PyAny>, BuildHasherDefault<FxHasher>>> =
+        std::cell::RefCell::new(HashMap::default());
 }
 
 fn time_to_py<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
-    let hit = LAST_TIME.with(|last| match last.try_borrow() {
-        Ok(l) => l
-            .as_ref()
-            .filter(|(t, _)| t == text)
-            .map(|(_, v)| v.clone_ref(py)),
+    let hit = TIMES.with(|times| match times.try_borrow() {
+        Ok(t) => t.get(text).map(|v| v.clone_ref(py)),
         Err(_) => None,
     });
     if let Some(v) = hit {
         return Ok(v.into_bound(py));
     }
     let v = new_time(py, text)?;
-    LAST_TIME.with(|last| {
-        if let Ok(mut l) = last.try_borrow_mut() {
-            *l = Some((text.to_string(), v.clone().unbind()));
+    TIMES.with(|times| {
+        if let Ok(mut t) = times.try_borrow_mut() {
+            if t.len() >= TIME_CACHE {
+                t.clear();
+            }
+            t.insert(text.into(), v.clone().unbind());
         }
     });
     Ok(v)
@@ -411,10 +417,10 @@ impl Builder {
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = cached(py)?;
         let tape = &root.0;
-        let obj = c.object_new.bind(py).call1((self.cls.bind(py),))?;
-        let dict = obj.getattr(pyo3::intern!(py, "__dict__"))?;
-        let dict = dict.cast::<PyDict>()?;
-        dict.update(self.template.bind(py).as_mapping())?;
+        // The instance dict starts as a copy of the defaults (a copy of a dict of the same
+        // keys is one block copy) and becomes the instance's `__dict__` once filled.
+        let dict = self.template.bind(py).copy()?;
+        let dict = &dict;
         let mut unknown: Vec<(u32, u32)> = Vec::new();
         for (k, v) in tape.entries(at) {
             let key = tape.str(k);
@@ -444,6 +450,15 @@ impl Builder {
             node: at,
         };
         dict.set_item(pyo3::intern!(py, "_raw"), Py::new(py, raw)?)?;
+        let obj = c.object_new.bind(py).call1((self.cls.bind(py),))?;
+        // SAFETY: both pointers are live objects held by this frame; the call takes its own
+        // reference to the dict (stable ABI since 3.3).
+        let set = unsafe {
+            pyo3::ffi::PyObject_GenericSetDict(obj.as_ptr(), dict.as_ptr(), std::ptr::null_mut())
+        };
+        if set != 0 {
+            return Err(PyErr::fetch(py));
+        }
         Ok(obj)
     }
 

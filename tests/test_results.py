@@ -102,6 +102,18 @@ ODD = {
 }
 
 
+def test_timestamps_stay_right_past_the_per_thread_cache() -> None:
+    # Converted timestamps are kept per thread (1,024 of them, then it starts over): 2,100
+    # distinct ones, each seen twice, in offsets and forms the parser must still tell apart.
+    for i in range(2100):
+        text = f"2026-03-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}" + ("Z", "+02:00", "", ".5")[i % 4]
+        for _ in range(2):
+            data = {"id": f"m{i}", "content": "c", "created_at": text, "updated_at": text}
+            built = Memory._builder.build_from(data)
+            assert built.created_at is not None and built.created_at == Memory._from(data).created_at, text
+            assert built.updated_at == built.created_at
+
+
 def test_wrong_types_over_the_wire_become_none_and_stay_in_to_dict() -> None:
     with FaultServer([Scripted(200, json.dumps(ODD))]) as fs:
         result = Client(api_key="k", base_url=fs.url).session_from_token(TOKEN).recall("tea", limit=5)
