@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::Value;
 
-use crate::caller::wait;
+use crate::caller::{wait, wait_then};
 use crate::convert::to_py;
 use crate::errors::to_pyerr;
 use crate::results::{plain, How, IntoRoot};
@@ -65,8 +65,7 @@ where
     if asynchronous {
         return crate::aio::spawn(py, fut, built::<B>);
     }
-    let v = wait(py, fut)?;
-    let root = py.detach(|| v.into_root()).map_err(|e| to_pyerr(py, e))?;
+    let root = wait_then(py, fut, B::into_root)?;
     Ok(Py::new(py, Reply { root })?.into_bound(py).into_any())
 }
 

@@ -111,18 +111,23 @@ fn drive_while_idle(shared: &CallerRuntime) {
     }
 }
 
+/// How long the runtime may go undriven before a call first takes in what happened on its
+/// sockets meanwhile (back-to-back calls skip that).
+const SETTLE_AFTER: Duration = Duration::from_millis(1);
+
 /// Counts a sync call as running while it lives.
 struct Running<'a>(&'a CallerRuntime);
 
 impl<'a> Running<'a> {
-    fn start(shared: &'a CallerRuntime) -> Self {
-        shared
-            .activity
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .calls += 1;
+    /// Count a call in; also whether nobody drove the runtime for [`SETTLE_AFTER`].
+    fn start(shared: &'a CallerRuntime) -> (Self, bool) {
+        let undriven = {
+            let mut a = shared.activity.lock().unwrap_or_else(|e| e.into_inner());
+            a.calls += 1;
+            a.calls == 1 && a.last.elapsed() >= SETTLE_AFTER
+        };
         shared.call_started.notify_waiters();
-        Running(shared)
+        (Running(shared), undriven)
     }
 }
 
@@ -135,23 +140,39 @@ impl Drop for Running<'_> {
 }
 
 /// Run `fut` to completion on the calling thread, without the GIL, waking every 50 ms to let
-/// Python deliver signals (Ctrl-C drops the request). Sync calls have their bodies handed back
-/// unparsed (`memanto_core::Deferred`) and parse them on this thread too.
+/// Python deliver signals (Ctrl-C drops the request).
 pub fn wait<F, T>(py: Python<'_>, fut: F) -> PyResult<T>
 where
     F: Future<Output = memanto_core::Result<T>> + Send + 'static,
     T: Send + 'static,
 {
+    wait_then(py, fut, Ok)
+}
+
+/// `wait`, then `then` on the value, still without the GIL (sync calls have their bodies handed
+/// back unparsed, `memanto_core::Deferred`, and parse them here).
+pub fn wait_then<F, T, U>(
+    py: Python<'_>,
+    fut: F,
+    then: impl FnOnce(T) -> memanto_core::Result<U> + Send,
+) -> PyResult<U>
+where
+    F: Future<Output = memanto_core::Result<T>> + Send + 'static,
+    T: Send + 'static,
+    U: Send,
+{
     let shared = caller_runtime()?;
     let received = py.detach(|| {
-        let _running = Running::start(&shared);
-        shared.rt.block_on(async move {
-            // Take in what happened on the sockets while nobody drove the runtime (a kept-alive
-            // connection the server closed then leaves the pool before this call picks one):
-            // the first yield polls the I/O driver, the second lets the connection tasks it
-            // woke run before the call starts.
-            tokio::task::yield_now().await;
-            tokio::task::yield_now().await;
+        let (running, undriven) = Running::start(&shared);
+        let done = shared.rt.block_on(async move {
+            if undriven {
+                // Take in what happened on the sockets while nobody drove the runtime (a
+                // kept-alive connection the server closed then leaves the pool before this
+                // call picks one): the first yield polls the I/O driver, the second lets the
+                // connection tasks it woke run before the call starts.
+                tokio::task::yield_now().await;
+                tokio::task::yield_now().await;
+            }
             let call = AssertUnwindSafe(fut).catch_unwind();
             tokio::pin!(call);
             loop {
@@ -163,7 +184,9 @@ where
                     }
                 }
             }
-        })
+        });
+        drop(running);
+        done.map(|received| received.map(|r| r.and_then(then)))
     })?;
     match received {
         Some(Ok(v)) => Ok(v),
