@@ -163,28 +163,36 @@ where
 {
     let shared = caller_runtime()?;
     let received = py.detach(|| {
-        let (running, undriven) = Running::start(&shared);
-        let done = shared.rt.block_on(async move {
-            if undriven {
-                // Take in what happened on the sockets while nobody drove the runtime (a
-                // kept-alive connection the server closed then leaves the pool before this
-                // call picks one): the first yield polls the I/O driver, the second lets the
-                // connection tasks it woke run before the call starts.
-                tokio::task::yield_now().await;
-                tokio::task::yield_now().await;
-            }
-            let call = AssertUnwindSafe(fut).catch_unwind();
-            tokio::pin!(call);
-            loop {
+        let (running, mut settle) = Running::start(&shared);
+        let mut call = Box::pin(AssertUnwindSafe(fut).catch_unwind());
+        let done = loop {
+            let step = shared.rt.block_on(async {
+                if settle {
+                    // Take in what happened on the sockets while nobody drove the runtime (a
+                    // kept-alive connection the server closed then leaves the pool before
+                    // this call picks one): the first yield polls the I/O driver, the second
+                    // lets the connection tasks it woke run before the call starts.
+                    tokio::task::yield_now().await;
+                    tokio::task::yield_now().await;
+                }
                 tokio::select! {
                     biased;
-                    done = &mut call => return Ok::<_, PyErr>(done.ok()),
-                    () = tokio::time::sleep(SIGNAL_CHECK) => {
-                        Python::attach(|py| py.check_signals())?;
-                    }
+                    done = &mut call => Some(done.ok()),
+                    () = tokio::time::sleep(SIGNAL_CHECK) => None,
                 }
+            });
+            settle = false;
+            if let Some(done) = step {
+                break Ok(done);
             }
-        });
+            // Signals are delivered outside the runtime, so that a Python signal handler may
+            // make a sync call of its own (the runtime cannot be entered twice on a thread).
+            if let Err(e) = Python::attach(|py| py.check_signals()) {
+                let _inside = shared.rt.enter();
+                drop(call);
+                break Err(e);
+            }
+        };
         drop(running);
         done.map(|received| received.map(|r| r.and_then(then)))
     })?;

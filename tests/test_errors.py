@@ -216,6 +216,31 @@ def test_ctrl_c_abandons_a_blocking_call() -> None:
     assert elapsed < 2.0
 
 
+@pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="needs setitimer")
+def test_a_signal_handler_can_make_a_call_while_one_waits() -> None:
+    # A sync call waits on its own thread; a Python signal handler run meanwhile (on that same
+    # thread, when the wait lets Python deliver signals) may itself call the server.
+    import signal
+
+    slow = Scripted(200, '{"agents":[],"count":0}', delay=0.6)
+    fast = Scripted(200, '{"agents":[{"agent_id":"from-handler"}],"count":1}')
+    with FaultServer([slow], routes={"/api/v2/agents/from-handler": [fast]}) as fs:
+        client = Client(api_key="k", base_url=fs.url, timeout=10.0)
+        seen: list[object] = []
+
+        def handler(signum: int, frame: object) -> None:
+            seen.append(client.agents.get("from-handler"))
+
+        previous = signal.signal(signal.SIGALRM, handler)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.15)
+            assert client.agents.list() == []
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        assert len(seen) == 1
+
+
 def _token() -> str:
     from conftest import make_jwt
 
