@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 use rustc_hash::FxHasher;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use chrono::{Datelike, Timelike};
@@ -36,12 +37,25 @@ enum Kind {
     Nested(Py<Builder>),
 }
 
+struct Field {
+    key: String,
+    name: Py<PyString>,
+    kind: Kind,
+    /// Which field followed this one last time (`usize::MAX`: none yet).
+    next: AtomicUsize,
+}
+
 /// How one result class is built from a JSON object.
 #[pyclass(frozen, module = "memanto_client._native")]
 pub struct Builder {
     cls: Py<PyType>,
     name: String,
-    fields: HashMap<String, (Py<PyString>, Kind), BuildHasherDefault<FxHasher>>,
+    /// The fields, and where each is in `fields` by its JSON key.
+    fields: Vec<Field>,
+    by_key: HashMap<String, usize, BuildHasherDefault<FxHasher>>,
+    /// Which field the server sent first last time (servers send keys in a fixed order, so
+    /// each key is first compared with the one predicted, and only looked up if it differs).
+    first: AtomicUsize,
     /// Every field at its default; copied into each new instance first.
     template: Py<PyDict>,
 }
@@ -59,7 +73,8 @@ impl Builder {
     ) -> PyResult<Self> {
         let py = cls.py();
         let name = cls.name()?.to_string();
-        let mut fields = HashMap::default();
+        let mut fields = Vec::new();
+        let mut by_key = HashMap::default();
         for (key, how) in plan.iter() {
             let key: String = key.extract()?;
             let kind = if let Ok(nested) = how.cast::<Builder>() {
@@ -81,12 +96,20 @@ impl Builder {
                 }
             };
             let interned = PyString::intern(py, &key).unbind();
-            fields.insert(key, (interned, kind));
+            by_key.insert(key.clone(), fields.len());
+            fields.push(Field {
+                key,
+                name: interned,
+                kind,
+                next: AtomicUsize::new(usize::MAX),
+            });
         }
         Ok(Builder {
             cls: cls.unbind(),
             name,
             fields,
+            by_key,
+            first: AtomicUsize::new(usize::MAX),
             template: template.unbind(),
         })
     }
@@ -422,17 +445,27 @@ impl Builder {
         let dict = self.template.bind(py).copy()?;
         let dict = &dict;
         let mut unknown: Vec<(u32, u32)> = Vec::new();
+        let mut predicted = &self.first;
         for (k, v) in tape.entries(at) {
             let key = tape.str(k);
-            match self.fields.get(key) {
-                Some((name, kind)) => {
-                    if overrides.is_some_and(|o| o.contains(name).unwrap_or(false)) {
-                        continue;
-                    }
-                    dict.set_item(name, self.convert(py, root, v, kind)?)?;
-                }
-                None => unknown.push((k as u32, v as u32)),
+            let guess = predicted.load(Ordering::Relaxed);
+            let found = match self.fields.get(guess) {
+                Some(f) if f.key == key => Some(guess),
+                _ => self.by_key.get(key).copied(),
+            };
+            let Some(i) = found else {
+                unknown.push((k as u32, v as u32));
+                continue;
+            };
+            if i != guess {
+                predicted.store(i, Ordering::Relaxed);
             }
+            let field = &self.fields[i];
+            predicted = &field.next;
+            if overrides.is_some_and(|o| o.contains(&field.name).unwrap_or(false)) {
+                continue;
+            }
+            dict.set_item(&field.name, self.convert(py, root, v, &field.kind)?)?;
         }
         if let Some(o) = overrides {
             dict.update(o.as_mapping())?;

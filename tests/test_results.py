@@ -114,6 +114,21 @@ def test_timestamps_stay_right_past_the_per_thread_cache() -> None:
             assert built.updated_at == built.created_at
 
 
+def test_fields_found_whatever_order_the_keys_come_in() -> None:
+    # The builder predicts each key from the order it saw last; a server that changes its
+    # order (or adds keys) must still get every field right.
+    import random
+
+    base = {"id": "m1", "content": "c", "type": "fact", "confidence": 0.5, "tags": ["a", "b"],
+            "created_at": "2026-03-01T00:00:00Z", "title": "t", "novel": 1, "also_new": [1]}
+    rng = random.Random(7)
+    for _ in range(50):
+        keys = list(base)
+        rng.shuffle(keys)
+        data = {k: base[k] for k in keys[: rng.randint(1, len(keys))]}
+        same(Memory._builder.build_from(data), Memory._from(data))
+
+
 def test_wrong_types_over_the_wire_become_none_and_stay_in_to_dict() -> None:
     with FaultServer([Scripted(200, json.dumps(ODD))]) as fs:
         result = Client(api_key="k", base_url=fs.url).session_from_token(TOKEN).recall("tea", limit=5)

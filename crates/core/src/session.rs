@@ -79,7 +79,9 @@ pub struct Session {
     client: Client,
     agent_id: String,
     policy: SessionPolicy,
-    state: RwLock<Option<TokenState>>,
+    /// Shared, so that reading it per call (several times) is a reference count, not a copy
+    /// of every claim.
+    state: RwLock<Option<Arc<TokenState>>>,
     generations: AtomicU64,
     /// Set by deactivate/close: the token must never come back.
     closed: AtomicBool,
@@ -147,11 +149,11 @@ impl Session {
             client: client.clone(),
             agent_id,
             policy,
-            state: RwLock::new(Some(TokenState {
+            state: RwLock::new(Some(Arc::new(TokenState {
                 token: Secret::new(token.trim()),
                 claims,
                 generation: 0,
-            })),
+            }))),
             generations: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             owners: AtomicUsize::new(1),
@@ -223,7 +225,7 @@ impl Session {
         &self.policy
     }
 
-    fn state(&self) -> Result<TokenState> {
+    fn state(&self) -> Result<Arc<TokenState>> {
         self.state
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -233,12 +235,12 @@ impl Session {
 
     /// The decoded claims of the current token.
     pub fn claims(&self) -> Result<SessionClaims> {
-        Ok(self.state()?.claims)
+        Ok(self.state()?.claims.clone())
     }
 
     /// The current token (a secret: do not log it).
     pub fn token(&self) -> Result<Secret> {
-        Ok(self.state()?.token)
+        Ok(self.state()?.token.clone())
     }
 
     /// True until deactivate/close/agent deletion forgot the token.
@@ -273,11 +275,11 @@ impl Session {
             Some(cur) if cur.token == token || cur.claims.expires_at > claims.expires_at => false,
             Some(_) => {
                 let generation = self.generations.fetch_add(1, Ordering::SeqCst) + 1;
-                *guard = Some(TokenState {
+                *guard = Some(Arc::new(TokenState {
                     token,
                     claims,
                     generation,
-                });
+                }));
                 true
             }
         }
@@ -291,11 +293,11 @@ impl Session {
             return Err(Error::no_token(&self.agent_id));
         }
         let generation = self.generations.fetch_add(1, Ordering::SeqCst) + 1;
-        *guard = Some(TokenState {
+        *guard = Some(Arc::new(TokenState {
             token: Secret::new(token),
             claims,
             generation,
-        });
+        }));
         Ok(())
     }
 
