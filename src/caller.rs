@@ -93,6 +93,7 @@ fn drive_while_idle(shared: &CallerRuntime) {
         };
         match quiet_for {
             Some(quiet) if quiet >= IDLE => {
+                crate::logbridge::hold();
                 shared.rt.block_on(async {
                     // Registered before looking at `calls` again, so that a call starting
                     // after that look is sure to wake this one.
@@ -104,6 +105,9 @@ fn drive_while_idle(shared: &CallerRuntime) {
                         started.await;
                     }
                 });
+                if let Err(e) = crate::logbridge::release() {
+                    Python::attach(|py| e.write_unraisable(py, None));
+                }
             }
             Some(quiet) => std::thread::sleep(IDLE - quiet),
             None => std::thread::sleep(IDLE),
@@ -161,11 +165,21 @@ where
     T: Send + 'static,
     U: Send,
 {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        // Python code run by a runtime thread (a logging handler during an async call, on the
+        // I/O thread) cannot block that thread on a call of its own.
+        return Err(internal_error(
+            "a sync call cannot be made from memanto_client's own I/O thread (for example by a \
+             logging handler that runs during an async call); make it from another thread"
+                .into(),
+        ));
+    }
     let shared = caller_runtime()?;
     let received = py.detach(|| {
         let (running, mut settle) = Running::start(&shared);
         let mut call = Box::pin(AssertUnwindSafe(fut).catch_unwind());
         let done = loop {
+            crate::logbridge::hold();
             let step = shared.rt.block_on(async {
                 if settle {
                     // Take in what happened on the sockets while nobody drove the runtime (a
@@ -182,12 +196,13 @@ where
                 }
             });
             settle = false;
+            // Log records, and then signals, reach Python outside the runtime, so that a
+            // handler may make a sync call of its own (a thread cannot enter it twice).
+            let logged = crate::logbridge::release();
             if let Some(done) = step {
-                break Ok(done);
+                break logged.map(|()| done);
             }
-            // Signals are delivered outside the runtime, so that a Python signal handler may
-            // make a sync call of its own (the runtime cannot be entered twice on a thread).
-            if let Err(e) = Python::attach(|py| py.check_signals()) {
+            if let Err(e) = logged.and_then(|()| Python::attach(|py| py.check_signals())) {
                 let _inside = shared.rt.enter();
                 drop(call);
                 break Err(e);

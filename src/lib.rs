@@ -7,6 +7,7 @@ mod caller;
 mod client;
 mod convert;
 mod errors;
+mod logbridge;
 mod results;
 mod runtime;
 mod server;
@@ -86,7 +87,7 @@ fn limits(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Core log records (target "memanto_client") go to Python's `memanto_client` logger.
-    if let Ok(handle) = pyo3_log::try_init() {
+    if let Some(handle) = logbridge::install() {
         let _ = LOG_RESET.set(handle);
     }
     m.add_class::<client::NativeClient>()?;

@@ -3,6 +3,7 @@ a fault-injecting server over loopback."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 
 from conftest import make_jwt
 from faults import FaultServer, Scripted, wait_until
-from memanto_client import APITimeoutError, Client, LocalServer, RateLimitError, ServerError, Session
+from memanto_client import APITimeoutError, AsyncClient, Client, LocalServer, RateLimitError, ServerError, Session
 
 JSON = {"Content-Type": "application/json"}
 AGENTS = Scripted(200, '{"agents":[],"count":0}')
@@ -168,6 +169,94 @@ def test_requests_and_retries_are_logged(caplog: pytest.LogCaptureFixture) -> No
     assert any("GET /api/v2/agents -> 503 (attempt 1" in m and "retrying in" in m for m in messages), messages
     assert any("GET /api/v2/agents -> ok (attempt 2" in m and " ms)" in m for m in messages), messages
     assert not any("mk_log_secret" in m for m in messages)
+
+
+class _CallingHandler(logging.Handler):
+    """A logging handler that makes a sync call of its own for each record (once at a time)."""
+
+    def __init__(self, call: Any) -> None:
+        super().__init__(logging.DEBUG)
+        self.call = call
+        self.results: list[str] = []
+        self.busy = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        try:
+            self.results.append(type(self.call()).__name__)
+        except BaseException as e:  # noqa: BLE001 - the test reads what came out
+            self.results.append(f"raised {type(e).__module__}.{type(e).__name__}")
+        finally:
+            self.busy = False
+
+
+def _with_handler(handler: logging.Handler) -> Any:
+    logger = logging.getLogger("memanto_client")
+    logger.addHandler(handler)
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    return logger, previous
+
+
+def test_a_logging_handler_may_make_a_sync_call(server: LocalServer) -> None:
+    # Records of a sync call reach Python after its runtime is left, so a handler that calls
+    # the server itself works (it used to panic: the runtime cannot be entered twice).
+    other = server.client()
+    handler = _CallingHandler(other.health)
+    logger, previous = _with_handler(handler)
+    try:
+        client = server.client()
+        assert client.health().status == "healthy"
+        assert client.health().status == "healthy"
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+    assert handler.results and set(handler.results) == {"Health"}, handler.results
+
+
+def test_a_failing_logging_handler_does_not_fail_the_call(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    unraisable: list[BaseException | None] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: unraisable.append(u.exc_value))
+
+    class Failing(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            raise ValueError("handler failed")
+
+        def handleError(self, record: logging.LogRecord) -> None:
+            raise  # noqa: PLE0704 - let it escape logging, as a handler's filter could
+
+    handler = Failing(logging.DEBUG)
+    logger, previous = _with_handler(handler)
+    try:
+        client = server.client()
+        session = client.agents.create("failing-log-handler").activate()
+        session.remember("stored exactly once")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+    assert [m.content for m in session.recall("stored exactly once")] == ["stored exactly once"]
+    # Reported as unraisable, not raised (the memory was stored: raising would invite a retry).
+    assert any(isinstance(e, ValueError) and str(e) == "handler failed" for e in unraisable), unraisable
+
+
+def test_a_sync_call_from_a_handler_on_the_io_thread_is_a_clean_error(server: LocalServer) -> None:
+    # An async call's records are handled on the I/O thread, which cannot wait on a sync call.
+    other = server.client()
+    handler = _CallingHandler(other.health)
+    logger, previous = _with_handler(handler)
+
+    async def main() -> None:
+        client = AsyncClient(api_key=server.api_key, base_url=server.url)
+        assert (await client.health()).status == "healthy"
+
+    try:
+        asyncio.run(main())
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+    assert handler.results and set(handler.results) == {"raised memanto_client.exceptions.MemantoError"}, handler.results
 
 
 def test_quiet_by_default() -> None:
