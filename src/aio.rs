@@ -21,7 +21,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
 
-use crate::errors::{internal_error, to_pyerr};
+use crate::errors::{internal_error, panicked, to_pyerr};
 use crate::results::How;
 use crate::runtime::runtime;
 
@@ -115,9 +115,7 @@ fn deliver(py: Python<'_>, done: Done) {
     let result = match done.outcome {
         Outcome::Ready(convert) => convert(py, how.as_ref()),
         Outcome::Failed(e) => Err(to_pyerr(py, e)),
-        Outcome::Panicked => Err(internal_error(
-            "an internal error (panic) occurred in memanto_client; please report it".into(),
-        )),
+        Outcome::Panicked => Err(panicked()),
     };
     let _ = match result {
         Ok(v) => fut.call_method1(pyo3::intern!(py, "set_result"), (v,)),

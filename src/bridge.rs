@@ -1,6 +1,7 @@
 //! Running core futures for Python: blocking on the calling thread (sync API, see `caller.rs`)
-//! or as an awaitable on the I/O thread (async API, see `aio.rs`). Panics inside a call become `MemantoError`,
-//! never `PanicException`; cancelling the awaiting asyncio task drops the Rust future.
+//! or as an awaitable on the I/O thread (async API, see `aio.rs`). Panics inside a call become
+//! `MemantoError`, never `PanicException`; cancelling the awaiting asyncio task drops the Rust
+//! future.
 
 use std::future::Future;
 

@@ -23,7 +23,7 @@ use pyo3::prelude::*;
 use tokio::runtime::Runtime;
 use tokio::sync::Notify;
 
-use crate::errors::{internal_error, to_pyerr};
+use crate::errors::{internal_error, panicked, to_pyerr};
 
 /// How often a waiting sync call lets Python deliver signals (Ctrl-C drops the request).
 const SIGNAL_CHECK: Duration = Duration::from_millis(50);
@@ -47,39 +47,24 @@ struct CallerRuntime {
 
 static CALLER_RUNTIME: Mutex<Option<(u32, Arc<CallerRuntime>)>> = Mutex::new(None);
 
-/// This process's runtime for sync calls. A child created by `fork()` inherits the parent's
-/// but neither its helper thread nor the right to touch its epoll instance (shared with the
-/// parent), so a new one is started whenever the process id changed (the inherited one is
-/// leaked on purpose).
+/// This process's runtime for sync calls, and its helper thread (rebuilt in a forked child).
 fn caller_runtime() -> PyResult<Arc<CallerRuntime>> {
-    let pid = std::process::id();
-    let mut guard = CALLER_RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((owner, rt)) = guard.as_ref() {
-        if *owner == pid {
-            return Ok(rt.clone());
-        }
-    }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| internal_error(format!("could not start the sync runtime: {e}")))?;
-    let shared = Arc::new(CallerRuntime {
-        rt,
-        activity: Mutex::new(Activity {
-            calls: 0,
-            last: Instant::now(),
-        }),
-        call_started: Notify::new(),
-    });
-    let for_helper = shared.clone();
-    std::thread::Builder::new()
-        .name("memanto-idle".into())
-        .spawn(move || drive_while_idle(&for_helper))
-        .map_err(|e| internal_error(format!("could not start the idle helper thread: {e}")))?;
-    if let Some(old) = guard.replace((pid, shared.clone())) {
-        std::mem::forget(old);
-    }
-    Ok(shared)
+    crate::runtime::per_process(&CALLER_RUNTIME, || {
+        let shared = Arc::new(CallerRuntime {
+            rt: crate::runtime::current_thread("sync runtime")?,
+            activity: Mutex::new(Activity {
+                calls: 0,
+                last: Instant::now(),
+            }),
+            call_started: Notify::new(),
+        });
+        let for_helper = shared.clone();
+        std::thread::Builder::new()
+            .name("memanto-idle".into())
+            .spawn(move || drive_while_idle(&for_helper))
+            .map_err(|e| internal_error(format!("could not start the idle helper thread: {e}")))?;
+        Ok(shared)
+    })
 }
 
 /// The helper thread: whenever the runtime has gone [`IDLE`] without a call, drive it until a
@@ -214,8 +199,6 @@ where
     match received {
         Some(Ok(v)) => Ok(v),
         Some(Err(e)) => Err(to_pyerr(py, e)),
-        None => Err(internal_error(
-            "an internal error (panic) occurred in memanto_client; please report it".into(),
-        )),
+        None => Err(panicked()),
     }
 }

@@ -40,6 +40,11 @@ pub fn internal_error(message: String) -> PyErr {
     })
 }
 
+/// A call whose Rust future panicked, as a `MemantoError`.
+pub fn panicked() -> PyErr {
+    internal_error("an internal error (panic) occurred in memanto_client; please report it".into())
+}
+
 /// For synchronous core calls (validation, token decoding).
 pub fn check<T>(py: Python<'_>, r: memanto_core::Result<T>) -> PyResult<T> {
     r.map_err(|e| to_pyerr(py, e))

@@ -34,11 +34,11 @@ impl Log for Bridge {
     }
 
     fn log(&self, record: &Record) {
-        if !self.0.enabled(record.metadata()) {
-            return;
-        }
-        let kept = HELD.with(|held| match held.try_borrow_mut() {
+        let held = HELD.with(|held| match held.try_borrow_mut() {
             Ok(mut held) => match held.as_mut() {
+                // pyo3-log decides for itself, when the record goes straight to it.
+                None => false,
+                Some(_) if !self.0.enabled(record.metadata()) => true,
                 Some(list) => {
                     list.push(Held {
                         level: record.level(),
@@ -50,12 +50,11 @@ impl Log for Bridge {
                     });
                     true
                 }
-                None => false,
             },
             // Logging while a record is being kept (cannot happen): drop it rather than recurse.
             Err(_) => true,
         });
-        if !kept {
+        if !held {
             self.0.log(record);
         }
     }

@@ -6,34 +6,51 @@
 use std::sync::Mutex;
 
 use pyo3::prelude::*;
-use tokio::runtime::Handle;
+use tokio::runtime::{Handle, Runtime};
 
 use crate::errors::internal_error;
 
 static RUNTIME: Mutex<Option<(u32, Handle)>> = Mutex::new(None);
 
-/// The process's I/O runtime. A child created by `fork()` inherits the parent's handle but not
-/// its thread, so a new runtime is started whenever the process id changed (the inherited
-/// handle is leaked on purpose: dropping it could touch the parent's resources).
-pub fn runtime() -> PyResult<Handle> {
+/// The value in `slot` made by this process, or a new one from `start`. A child created by
+/// `fork()` inherits the parent's value but not its threads, and must not touch its resources
+/// (an epoll instance is shared with the parent), so a new value is started whenever the
+/// process id changed and the inherited one is leaked on purpose.
+pub fn per_process<T: Clone>(
+    slot: &Mutex<Option<(u32, T)>>,
+    start: impl FnOnce() -> PyResult<T>,
+) -> PyResult<T> {
     let pid = std::process::id();
-    let mut guard = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((owner, handle)) = guard.as_ref() {
+    let mut guard = slot.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((owner, value)) = guard.as_ref() {
         if *owner == pid {
-            return Ok(handle.clone());
+            return Ok(value.clone());
         }
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| internal_error(format!("could not start the I/O runtime: {e}")))?;
-    let handle = rt.handle().clone();
-    std::thread::Builder::new()
-        .name("memanto-io".into())
-        .spawn(move || rt.block_on(std::future::pending::<()>()))
-        .map_err(|e| internal_error(format!("could not start the I/O thread: {e}")))?;
-    if let Some(old) = guard.replace((pid, handle.clone())) {
+    let value = start()?;
+    if let Some(old) = guard.replace((pid, value.clone())) {
         std::mem::forget(old);
     }
-    Ok(handle)
+    Ok(value)
+}
+
+/// A current-thread tokio runtime with I/O and timers (`what` names it in the error).
+pub fn current_thread(what: &str) -> PyResult<Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| internal_error(format!("could not start the {what}: {e}")))
+}
+
+/// The process's I/O runtime, on its own thread (rebuilt in a forked child).
+pub fn runtime() -> PyResult<Handle> {
+    per_process(&RUNTIME, || {
+        let rt = current_thread("I/O runtime")?;
+        let handle = rt.handle().clone();
+        std::thread::Builder::new()
+            .name("memanto-io".into())
+            .spawn(move || rt.block_on(std::future::pending::<()>()))
+            .map_err(|e| internal_error(format!("could not start the I/O thread: {e}")))?;
+        Ok(handle)
+    })
 }
