@@ -7,7 +7,7 @@ clients and a native load generator, all talking to a LocalServer in another pro
 Writes ``results.md`` (tables), ``results.png`` (chart) and ``results.json`` (every
 repetition) to ``--out``; the full run also runs ``benches.recall_quality`` (evidence hit@5 /
 hit@10 on every LoCoMo conversation) and appends its tables to ``results.md``. The targets
-table (benches.targets) is printed on stdout too. The full run takes about 7.5 minutes on 2
+table (benches.targets) is printed on stdout too. The full run takes about 8 minutes on 2
 busy cores (it must stay under 10), ``--quick`` about 1.5 minutes, ``--smoke`` a few seconds
 (a tiny store, one repetition, tiny cells). ``--soak`` runs benches.soak instead of the plan.
 """
@@ -27,7 +27,7 @@ from . import clients as cl
 from . import report, targets
 from .ceiling import LoadGenerator, find_generator
 from .locomo import DEFAULT_DATA, FALLBACK_DATA, Dataset, load
-from .server import Admin, ServerProcess
+from .server import Admin, ServerProcess, Store
 from .workloads import WORKLOADS, Cell, Workload, run_async, run_sync
 
 
@@ -85,17 +85,24 @@ def run_cell(client_cls: type, workload: Workload, target: cl.Target, questions:
         client.close()
 
 
-def run_matrix(server: ServerProcess, target: cl.Target, data: Dataset, plan: Plan, chosen: list[type],
-               generator: LoadGenerator | None, results: report.Results) -> None:
+def run_matrix(store: Store, data: Dataset, plan: Plan, chosen: list[type], generator: LoadGenerator | None,
+               results: report.Results) -> None:
     """Every workload x concurrency x client, repeated; the order of the clients (and of the
-    load generator among them) rotates between repetitions so that noise hits all alike."""
+    load generator among them) rotates between repetitions so that noise hits all alike.
+    Every cell of a workload that remembers starts on a fresh copy of the store as ingested,
+    and so does every run of a workload that only reads (``Store``)."""
     for rep in range(plan.reps):
         for workload in WORKLOADS:
+            writes = "remember" in workload.steps
+            if not writes:
+                server, target = store.fresh()
             for concurrency in plan.concurrency:
                 runs: list[object] = chosen[rep % len(chosen):] + chosen[:rep % len(chosen)]
                 if workload.name == "recall" and generator is not None:
                     runs.insert(rep % (len(runs) + 1), generator)
                 for runner in runs:
+                    if writes:
+                        server, target = store.fresh()
                     if runner is generator:
                         name = generator.name
                         cell = generator.run(target, data.questions, concurrency, plan.ceiling_seconds,
@@ -140,23 +147,24 @@ def main(argv: list[str] | None = None) -> int:
         generator, generator_note = find_generator(install=not args.no_install)
     else:
         generator, generator_note = None, f"native load generator: not run in {mode_name} mode"
-    notes = [f"data: {data_path.name}, {len(data.memories)} memories, {len(data.questions)} questions", generator_note]
+    notes = [f"data: {data_path.name}, {len(data.memories)} memories, {len(data.questions)} questions", generator_note,
+             "every cell that remembers, and every run of a read-only workload, starts on a fresh copy of the store"]
     if missing:
         notes.append(f"not installed, skipped: {', '.join(missing)}")
     log(f"memanto-client benchmark ({mode_name}): " + "; ".join(notes))
 
     results = report.Results(mode=mode_name, plan=plan.__dict__, notes=notes,
                              clients=[c.name for c in chosen], concurrency=list(plan.concurrency))
-    with tempfile.TemporaryDirectory(prefix="memanto-bench-") as tmp, ServerProcess(Path(tmp) / "bench.db") as server:
-        admin = Admin(server)
-        session, target = admin.agent("locomo")
-        results.ingestion["store"] = admin.ingest(session, data.memories)
+    with tempfile.TemporaryDirectory(prefix="memanto-bench-") as tmp, Store(Path(tmp), data.memories) as store:
+        results.ingestion["store"] = store.ingestion
         log(f"ingested {len(data.memories)} memories: {results.ingestion['store'].rate:.0f}/s")
 
-        run_matrix(server, target, data, plan, chosen, generator, results)
+        run_matrix(store, data, plan, chosen, generator, results)
         if generator is not None:
             results.ceiling_name = generator.name
 
+        server, _ = store.fresh()
+        admin = Admin(server)
         scale_store(admin, server, data, plan, generator, results)
         admin.close()
 

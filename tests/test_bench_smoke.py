@@ -54,3 +54,27 @@ def test_smoke_mode_reports_every_client(tmp_path: Path) -> None:
         assert all(n and n != "–" for n in numbers), row
     if importlib.util.find_spec("matplotlib") is not None:
         assert (out / "results.png").stat().st_size > 0
+
+
+def test_every_fresh_store_holds_just_the_ingested_memories(tmp_path: Path) -> None:
+    """A cell that remembers must not grow the store the next cell recalls from."""
+    import memanto_client
+
+    sys.path.insert(0, str(REPO))
+    from benches.server import Store
+
+    memories = [{"content": f"note {i} about the lake house", "type": "fact"} for i in range(20)]
+    with Store(tmp_path, memories) as store:
+        counts = []
+        for _ in range(2):
+            server, target = store.fresh()
+            with memanto_client.Client(api_key=target.api_key, base_url=target.base_url) as client:
+                counts.append(client.agents.get(target.agent_id).memory_count)
+                session = client.session_from_token(target.token, agent_id=target.agent_id)
+                for i in range(5):
+                    session.remember(f"written by a cell {i}")
+                assert client.agents.get(target.agent_id).memory_count == 25
+        first_copy = server.db_path
+        store.close()
+        assert not first_copy.exists()
+    assert counts == [20, 20]
