@@ -52,7 +52,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// The completion queue of one event loop.
 struct Hub {
-    pid: u32,
+    /// Fork generation (`memanto_core::fork`) of the process that made it.
+    fork: u64,
     queue: Mutex<Vec<Done>>,
     wake_tx: UnixStream,
     wake_rx: UnixStream,
@@ -64,7 +65,7 @@ impl Hub {
         wake_tx.set_nonblocking(true)?;
         wake_rx.set_nonblocking(true)?;
         Ok(Hub {
-            pid: std::process::id(),
+            fork: memanto_core::fork::generation(),
             queue: Mutex::new(Vec::new()),
             wake_tx,
             wake_rx,
@@ -142,15 +143,15 @@ impl Drain {
 static HUBS: Mutex<Vec<(Py<PyAny>, Arc<Hub>)>> = Mutex::new(Vec::new());
 
 fn hub_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Hub>> {
-    let pid = std::process::id();
+    let fork = memanto_core::fork::generation();
     let stale = {
         let mut hubs = lock(&HUBS);
         if let Some((_, hub)) = hubs.iter().find(|(l, _)| l.is(event_loop)) {
-            if hub.pid == pid {
+            if hub.fork == fork {
                 return Ok(hub.clone());
             }
         }
-        if hubs.first().is_some_and(|(_, h)| h.pid != pid) {
+        if hubs.first().is_some_and(|(_, h)| h.fork != fork) {
             std::mem::take(&mut *hubs)
         } else {
             Vec::new()

@@ -45,7 +45,7 @@ struct CallerRuntime {
     call_started: Notify,
 }
 
-static CALLER_RUNTIME: Mutex<Option<(u32, Arc<CallerRuntime>)>> = Mutex::new(None);
+static CALLER_RUNTIME: Mutex<Option<(u64, Arc<CallerRuntime>)>> = Mutex::new(None);
 
 /// This process's runtime for sync calls, and its helper thread (rebuilt in a forked child).
 fn caller_runtime() -> PyResult<Arc<CallerRuntime>> {

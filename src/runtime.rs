@@ -10,25 +10,25 @@ use tokio::runtime::{Handle, Runtime};
 
 use crate::errors::internal_error;
 
-static RUNTIME: Mutex<Option<(u32, Handle)>> = Mutex::new(None);
+static RUNTIME: Mutex<Option<(u64, Handle)>> = Mutex::new(None);
 
 /// The value in `slot` made by this process, or a new one from `start`. A child created by
 /// `fork()` inherits the parent's value but not its threads, and must not touch its resources
 /// (an epoll instance is shared with the parent), so a new value is started whenever the
-/// process id changed and the inherited one is leaked on purpose.
+/// fork generation (`memanto_core::fork`) changed and the inherited one is leaked on purpose.
 pub fn per_process<T: Clone>(
-    slot: &Mutex<Option<(u32, T)>>,
+    slot: &Mutex<Option<(u64, T)>>,
     start: impl FnOnce() -> PyResult<T>,
 ) -> PyResult<T> {
-    let pid = std::process::id();
+    let fork = memanto_core::fork::generation();
     let mut guard = slot.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((owner, value)) = guard.as_ref() {
-        if *owner == pid {
+        if *owner == fork {
             return Ok(value.clone());
         }
     }
     let value = start()?;
-    if let Some(old) = guard.replace((pid, value.clone())) {
+    if let Some(old) = guard.replace((fork, value.clone())) {
         std::mem::forget(old);
     }
     Ok(value)

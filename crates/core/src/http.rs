@@ -217,7 +217,7 @@ impl FromBody for Deferred {
 /// What must not cross a `fork()`: the connection pool (its sockets and the tasks driving them
 /// belong to the parent's runtime) and the connection permits (held by the parent's tasks).
 struct PerProcess {
-    pid: u32,
+    fork: u64,
     http: reqwest::Client,
     permits: Arc<Semaphore>,
 }
@@ -289,7 +289,7 @@ impl Transport {
             )
         })?;
         Ok(PerProcess {
-            pid: std::process::id(),
+            fork: crate::fork::generation(),
             http,
             permits: Arc::new(Semaphore::new(config.max_connections)),
         })
@@ -298,7 +298,7 @@ impl Transport {
     /// This process's pool and permits; rebuilt in a child after `fork()`.
     fn process(&self) -> Arc<PerProcess> {
         let current = self.per_process.load_full();
-        if current.pid == std::process::id() {
+        if current.fork == crate::fork::generation() {
             return current;
         }
         match Self::for_this_process(&self.config) {

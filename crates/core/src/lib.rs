@@ -6,6 +6,7 @@ pub mod args;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod fork;
 pub mod http;
 mod memory;
 pub mod ops;
