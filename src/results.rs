@@ -41,6 +41,8 @@ struct Field {
     key: String,
     name: Py<PyString>,
     kind: Kind,
+    /// A JSON null leaves it as it is in the template: None (skips a dict store per null).
+    null_is_default: bool,
     /// Which field followed this one last time (`usize::MAX`: none yet).
     next: AtomicUsize,
 }
@@ -97,10 +99,13 @@ impl Builder {
             };
             let interned = PyString::intern(py, &key).unbind();
             by_key.insert(key.clone(), fields.len());
+            let null_is_default = !matches!(kind, Kind::Nested(_))
+                && template.get_item(&interned)?.is_some_and(|d| d.is_none());
             fields.push(Field {
                 key,
                 name: interned,
                 kind,
+                null_is_default,
                 next: AtomicUsize::new(usize::MAX),
             });
         }
@@ -348,6 +353,53 @@ thread_local! {
         std::cell::RefCell::new(HashMap::default());
 }
 
+/// Strings up to this many bytes go through [`WORDS`].
+const WORD_MAX: usize = 24;
+/// Slots of [`WORDS`] (a power of two).
+const WORD_SLOTS: usize = 512;
+
+thread_local! {
+    /// The short strings of replies seen last, by hash (one per slot, the newest wins): a
+    /// memory's type, status, provenance, source and agent id, and most tags, repeat from
+    /// memory to memory and call to call, and a string object is immutable, so a repeat is
+    /// the same object again instead of a new one decoded from UTF-8.
+    static WORDS: std::cell::RefCell<Vec<Option<(Box<str>, Py<PyString>)>>> =
+        std::cell::RefCell::new(Vec::new());
+}
+
+/// `text` as a Python string.
+fn str_to_py<'py>(py: Python<'py>, text: &str) -> Bound<'py, PyString> {
+    if text.is_empty() || text.len() > WORD_MAX {
+        return PyString::new(py, text);
+    }
+    let slot = {
+        use std::hash::Hasher;
+        let mut h = FxHasher::default();
+        h.write(text.as_bytes());
+        h.finish() as usize & (WORD_SLOTS - 1)
+    };
+    let hit = WORDS.with(|words| match words.try_borrow() {
+        Ok(w) => match w.get(slot) {
+            Some(Some((seen, v))) if &**seen == text => Some(v.clone_ref(py)),
+            _ => None,
+        },
+        Err(_) => None,
+    });
+    if let Some(v) = hit {
+        return v.into_bound(py);
+    }
+    let v = PyString::new(py, text);
+    WORDS.with(|words| {
+        if let Ok(mut w) = words.try_borrow_mut() {
+            if w.is_empty() {
+                w.resize_with(WORD_SLOTS, || None);
+            }
+            w[slot] = Some((text.into(), v.clone().unbind()));
+        }
+    });
+    v
+}
+
 fn time_to_py<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     let hit = TIMES.with(|times| match times.try_borrow() {
         Ok(t) => t.get(text).map(|v| v.clone_ref(py)),
@@ -412,7 +464,7 @@ impl Builder {
             (Kind::Nested(_), _) => PyTuple::empty(py).into_any(),
             (_, Node::Null) => none(),
             (Kind::Any, _) => node_to_py(py, tape, i)?,
-            (Kind::Str, Node::Str { .. }) => PyString::new(py, tape.str(i)).into_any(),
+            (Kind::Str, Node::Str { .. }) => str_to_py(py, tape.str(i)).into_any(),
             (Kind::Bool, Node::Bool(b)) => b.into_pyobject(py)?.to_owned().into_any(),
             (Kind::Float | Kind::Int, Node::I64(n)) => n.into_pyobject(py)?.into_any(),
             (Kind::Float | Kind::Int, Node::U64(n)) => n.into_pyobject(py)?.into_any(),
@@ -422,7 +474,7 @@ impl Builder {
                 py,
                 tape.elements(i)
                     .filter(|&e| matches!(tape.node(e), Node::Str { .. }))
-                    .map(|e| PyString::new(py, tape.str(e)))
+                    .map(|e| str_to_py(py, tape.str(e)))
                     .collect::<Vec<_>>(),
             )?
             .into_any(),
@@ -462,7 +514,9 @@ impl Builder {
             }
             let field = &self.fields[i];
             predicted = &field.next;
-            if overrides.is_some_and(|o| o.contains(&field.name).unwrap_or(false)) {
+            if field.null_is_default && tape.node(v) == Node::Null
+                || overrides.is_some_and(|o| o.contains(&field.name).unwrap_or(false))
+            {
                 continue;
             }
             dict.set_item(&field.name, self.convert(py, root, v, &field.kind)?)?;

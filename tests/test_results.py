@@ -114,6 +114,21 @@ def test_timestamps_stay_right_past_the_per_thread_cache() -> None:
             assert built.updated_at == built.created_at
 
 
+def test_short_strings_stay_right_past_the_per_thread_cache() -> None:
+    # Short strings (up to 24 bytes) are kept per thread, one per hash slot (512), the newest
+    # winning: 3,000 distinct ones of every length up to 24 and one past it (colliding in
+    # slots, non-ASCII among them), in fields and tags, each seen twice, must come back as sent.
+    for i in range(3000):
+        word = (f"w{i}é" if i % 3 else f"type-{i}")[: 1 + i % 25].ljust(1 + i % 26, "x")
+        for _ in range(2):
+            data = {"id": "m", "content": "c", "type": word, "status": word[::-1],
+                    "tags": [word, word + "!", ""], "title": None, "source": None}
+            built = Memory._builder.build_from(data)
+            assert (built.type, built.status, built.tags) == (word, word[::-1], (word, word + "!", "")), word
+            assert built.title is None and built.source is None and built.to_dict() == data
+            same(built, Memory._from(data))
+
+
 def test_fields_found_whatever_order_the_keys_come_in() -> None:
     # The builder predicts each key from the order it saw last; a server that changes its
     # order (or adds keys) must still get every field right.
