@@ -17,7 +17,7 @@ import pytest
 
 from conftest import make_jwt
 from faults import FaultServer, Scripted, wait_until
-from memanto_client import APITimeoutError, AsyncClient, Client, LocalServer, RateLimitError, ServerError, Session
+from memanto_client import APIConnectionError, APITimeoutError, AsyncClient, Client, LocalServer, RateLimitError, ServerError, Session
 
 JSON = {"Content-Type": "application/json"}
 AGENTS = Scripted(200, '{"agents":[],"count":0}')
@@ -307,3 +307,50 @@ def test_connect_failure_of_a_write_is_retried_because_it_never_left() -> None:
     t.join()
     assert r.memory_id == "late"
     assert len(received) == 1 and received[0].startswith(b"POST /api/v2/agents/bot/remember")
+
+
+def test_plain_http_requests_carry_the_user_agent_and_json_content_type() -> None:
+    with FaultServer([Scripted(200, '{"memory_id":"m"}')]) as fs:
+        _session(fs.url).remember("hello")
+        (req,) = fs.requests
+        assert req.headers["user-agent"].startswith("memanto-client/")
+        assert req.headers["content-type"] == "application/json"
+        assert req.headers["authorization"] == "Bearer k"
+        assert b'"content":"hello"' in req.body
+
+
+def test_a_proxy_from_the_environment_carries_the_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fault server plays an HTTP proxy: it gets the absolute URL of a host that does not
+    # resolve, and answers for it. Unproxied, the call would fail to connect.
+    target = "http://memanto-proxy-test.invalid:9"
+    version = Scripted(200, '{"service":"MEMANTO","version":"0.0.8","docs":null}', JSON)
+    with FaultServer([version], routes={f"{target}/api": [AGENTS]}, version=None) as fs:
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", fs.url)
+        assert Client(api_key="k", base_url=target).agents.list() == []
+        listed = [r for r in fs.requests if r.path.startswith(f"{target}/api/v2/agents")]
+        assert len(listed) == 1
+        assert listed[0].headers["authorization"] == "Bearer k"
+        # NO_PROXY naming the host sends it direct again: here, to nowhere.
+        monkeypatch.setenv("NO_PROXY", "memanto-proxy-test.invalid")
+        with pytest.raises(Exception, match="Could not reach"):
+            Client(api_key="k", base_url=target, max_retries=0).agents.list()
+
+
+@pytest.mark.parametrize("path", ["direct", "proxied"])
+def test_a_redirect_is_not_followed_and_says_where_it_pointed(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Followed, the redirect would take the API key to another host (the plain path and the
+    # reqwest path, used through a proxy, must agree).
+    moved = Scripted(307, "", {"Location": "https://elsewhere.example/api/v2/agents"})
+    with FaultServer([moved], version=None) as fs:
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        base = fs.url
+        if path == "proxied":
+            monkeypatch.setenv("HTTP_PROXY", fs.url)
+            base = "http://memanto-proxy-test.invalid:9"
+        with pytest.raises(APIConnectionError, match=r"redirect \(HTTP 307, to https://elsewhere\.example/api/v2/agents\).*set base_url") as err:
+            Client(api_key="k", base_url=base, api_version="0.0").agents.list()
+        assert err.value.status_code == 307
+        assert [r.path.removeprefix(base) for r in fs.requests] == ["/api/v2/agents"]

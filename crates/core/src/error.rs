@@ -349,9 +349,14 @@ fn redact_value(v: Value, secrets: &[&str]) -> Value {
 /// Map a transport-level failure. The URL (with its query string) is dropped from the text.
 pub fn from_transport(err: reqwest::Error, secrets: &[&str]) -> Error {
     let timeout = err.is_timeout();
-    let err = err.without_url();
+    transport(&err.without_url(), timeout, secrets)
+}
+
+/// A transport failure (no complete response): `err` and its sources, redacted, as a
+/// timeout when `timeout` is set and as a connection error otherwise.
+pub fn transport(err: &dyn std::error::Error, timeout: bool, secrets: &[&str]) -> Error {
     let mut detail = err.to_string();
-    let mut source = std::error::Error::source(&err);
+    let mut source = err.source();
     while let Some(s) = source {
         detail.push_str(": ");
         detail.push_str(&s.to_string());
@@ -369,6 +374,14 @@ pub fn from_transport(err: reqwest::Error, secrets: &[&str]) -> Error {
             format!("Could not reach the Memanto server ({detail}). Check base_url / MEMANTO_BASE_URL and that the server is running."),
         )
     }
+}
+
+/// The error of a call that got no complete response within its timeout.
+pub fn timed_out() -> Error {
+    Error::new(
+        ErrorKind::Timeout,
+        "The request timed out (no complete response within the timeout). Raise timeout=... on the client or check the server.",
+    )
 }
 
 #[cfg(test)]

@@ -10,7 +10,10 @@ use arc_swap::ArcSwap;
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, DATE, RETRY_AFTER};
+use reqwest::header::{
+    HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, DATE, LOCATION,
+    RETRY_AFTER, USER_AGENT,
+};
 use reqwest::Method;
 use serde_json::Value;
 use tokio::sync::Semaphore;
@@ -18,6 +21,7 @@ use tokio::sync::Semaphore;
 use memanto_protocol::Generation;
 
 use crate::config::{ClientConfig, Secret};
+use crate::direct::{self, Direct};
 use crate::error::{self, Error, ErrorKind, Result};
 
 pub use memanto_protocol::{API_KEY_HEADER, SESSION_TOKEN_HEADER};
@@ -219,6 +223,8 @@ impl FromBody for Deferred {
 struct PerProcess {
     fork: u64,
     http: reqwest::Client,
+    /// The direct path, for a plain-HTTP server no proxy applies to (`direct.rs`).
+    direct: Option<Direct>,
     permits: Arc<Semaphore>,
 }
 
@@ -261,9 +267,9 @@ impl Transport {
             Some(k) => Some(header(k.expose().to_string())?),
             None => None,
         };
-        let per_process = ArcSwap::from_pointee(Self::for_this_process(&config)?);
         let base = reqwest::Url::parse(&config.base_url)
             .map_err(|e| Error::validation(format!("base_url is not a valid URL ({e})")))?;
+        let per_process = ArcSwap::from_pointee(Self::for_this_process(&config, &base)?);
         let prefix = base.path().trim_end_matches('/').to_string();
         Ok(Transport {
             per_process,
@@ -276,9 +282,10 @@ impl Transport {
         })
     }
 
-    fn for_this_process(config: &ClientConfig) -> Result<PerProcess> {
+    fn for_this_process(config: &ClientConfig, base: &reqwest::Url) -> Result<PerProcess> {
         let builder = reqwest::Client::builder()
-            .user_agent(concat!("memanto-client/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT_VALUE)
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(config.max_connections);
@@ -291,6 +298,7 @@ impl Transport {
         Ok(PerProcess {
             fork: crate::fork::generation(),
             http,
+            direct: Direct::for_base(base, config),
             permits: Arc::new(Semaphore::new(config.max_connections)),
         })
     }
@@ -301,7 +309,7 @@ impl Transport {
         if current.fork == crate::fork::generation() {
             return current;
         }
-        match Self::for_this_process(&self.config) {
+        match Self::for_this_process(&self.config, &self.base) {
             Ok(fresh) => {
                 let fresh = Arc::new(fresh);
                 self.per_process.store(fresh.clone());
@@ -331,12 +339,14 @@ impl Transport {
         v
     }
 
-    fn build(
+    /// The URL and headers of `call` (the API key, the session token, and for the direct path
+    /// the user agent and content type that reqwest would add).
+    fn parts(
         &self,
-        http: &reqwest::Client,
         call: &Call,
         token: Option<&Secret>,
-    ) -> Result<reqwest::RequestBuilder> {
+        direct: bool,
+    ) -> Result<(reqwest::Url, HeaderMap)> {
         let mut url = self.base.clone();
         if self.prefix.is_empty() {
             url.set_path(&call.path);
@@ -347,7 +357,7 @@ impl Transport {
             url.query_pairs_mut()
                 .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
         }
-        let mut headers = HeaderMap::with_capacity(4);
+        let mut headers = HeaderMap::with_capacity(6);
         if let Some(auth) = &self.auth {
             headers.insert(AUTHORIZATION, auth.clone());
         }
@@ -366,15 +376,119 @@ impl Transport {
             v.set_sensitive(true);
             headers.insert(SESSION_TOKEN_HEADER, v);
         }
-        let req = http.request(call.method.clone(), url).headers(headers);
-        Ok(match &call.payload {
+        if direct {
+            headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+            if matches!(call.payload, Payload::Json(_)) {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+        }
+        Ok((url, headers))
+    }
+
+    /// The request of `call`, on the direct path where this process has one and the payload
+    /// allows it (file uploads go through reqwest's multipart support).
+    fn build<'p>(
+        &self,
+        process: &'p PerProcess,
+        call: &Call,
+        token: Option<&Secret>,
+    ) -> Result<Prepared<'p>> {
+        let direct = process
+            .direct
+            .as_ref()
+            .filter(|_| !matches!(call.payload, Payload::File { .. }));
+        let (url, headers) = self.parts(call, token, direct.is_some())?;
+        if let Some(d) = direct {
+            let json = match &call.payload {
+                Payload::Json(v) => Some(serde_json::to_vec(v).map_err(|e| {
+                    Error::validation(format!(
+                        "The request body could not be encoded as JSON ({e})."
+                    ))
+                })?),
+                _ => None,
+            };
+            let req = Direct::request(&call.method, &url, headers, json).ok_or_else(too_long)?;
+            return Ok(Prepared::Direct(d, req));
+        }
+        let req = process
+            .http
+            .request(call.method.clone(), url)
+            .headers(headers);
+        Ok(Prepared::Reqwest(match &call.payload {
             Payload::Empty => req,
             Payload::Json(v) => req.json(v),
             Payload::File { name, bytes } => {
                 let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone());
                 req.multipart(reqwest::multipart::Form::new().part("file", part))
             }
-        })
+        }))
+    }
+
+    /// Send a prepared request: the status, headers and body of its response, or why none
+    /// came (with whether sending again is safe).
+    async fn exchange(
+        &self,
+        prepared: Prepared<'_>,
+        call: &Call,
+        deadline: Option<Instant>,
+        secrets: &[&str],
+    ) -> std::result::Result<(u16, HeaderMap, direct::Body), Failure> {
+        match prepared {
+            Prepared::Reqwest(mut req) => {
+                if let Some(d) = deadline {
+                    req = req.timeout(
+                        d.saturating_duration_since(Instant::now())
+                            .max(Duration::from_millis(1)),
+                    );
+                }
+                match req.send().await {
+                    Ok(mut r) => {
+                        let headers = std::mem::take(r.headers_mut());
+                        Ok((r.status().as_u16(), headers, direct::Body::Reqwest(r)))
+                    }
+                    Err(e) if e.is_builder() => Err(Failure::Fatal(too_long())),
+                    Err(e) => {
+                        // Connect failures provably never reached the server: safe to retry any call.
+                        let retry =
+                            !e.is_timeout() && (e.is_connect() || call.replay == Replay::Safe);
+                        let error = error::from_transport(e, secrets);
+                        Err(if retry {
+                            Failure::Retry(error)
+                        } else {
+                            Failure::Fatal(error)
+                        })
+                    }
+                }
+            }
+            Prepared::Direct(d, req) => {
+                let sent = match deadline {
+                    Some(at) => match tokio::time::timeout_at(at.into(), d.send(req)).await {
+                        Ok(r) => r,
+                        Err(_) => return Err(Failure::Fatal(error::timed_out())),
+                    },
+                    None => d.send(req).await,
+                };
+                match sent {
+                    Ok(r) => {
+                        let (parts, body) = r.into_parts();
+                        Ok((
+                            parts.status.as_u16(),
+                            parts.headers,
+                            direct::Body::Direct(body),
+                        ))
+                    }
+                    Err(e) => {
+                        let retry = e.is_connect() || call.replay == Replay::Safe;
+                        let error = error::transport(&e, false, secrets);
+                        Err(if retry {
+                            Failure::Retry(error)
+                        } else {
+                            Failure::Fatal(error)
+                        })
+                    }
+                }
+            }
+        }
     }
 
     /// Send `call`, retrying as its `Replay` allows. Errors before any response arrived are
@@ -443,7 +557,7 @@ impl Transport {
         deadline: Option<Instant>,
     ) -> Result<Attempt<B>> {
         let process = self.process();
-        let mut req = self.build(&process.http, call, token)?;
+        let prepared = self.build(&process, call, token)?;
         let acquire = process.permits.acquire();
         let _permit = match deadline {
             Some(d) => tokio::time::timeout_at(d.into(), acquire)
@@ -461,33 +575,13 @@ impl Transport {
             None => acquire.await,
         }
         .map_err(|_| Error::new(ErrorKind::Connection, "the client was closed"))?;
-        if let Some(d) = deadline {
-            req = req.timeout(
-                d.saturating_duration_since(Instant::now())
-                    .max(Duration::from_millis(1)),
-            );
-        }
         let secrets = self.secrets(token);
-        let resp = match req.send().await {
+        let (status, headers, body) = match self.exchange(prepared, call, deadline, &secrets).await
+        {
             Ok(r) => r,
-            Err(e) if e.is_builder() => {
-                return Err(Error::validation(
-                    "The request could not be built (an argument makes the URL too long or invalid); shorten it.",
-                ));
-            }
-            Err(e) => {
-                // Connect failures provably never reached the server: safe to retry any call.
-                let retry = !e.is_timeout() && (e.is_connect() || call.replay == Replay::Safe);
-                let error = error::from_transport(e, &secrets);
-                return if retry {
-                    Ok(Attempt::Retry { error, wait: None })
-                } else {
-                    Err(error)
-                };
-            }
+            Err(Failure::Retry(error)) => return Ok(Attempt::Retry { error, wait: None }),
+            Err(Failure::Fatal(error)) => return Err(error),
         };
-        let status = resp.status().as_u16();
-        let headers = resp.headers();
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         if let Some(date) = header(DATE.as_str()).and_then(|d| httpdate::parse_http_date(d).ok()) {
             let server: DateTime<Utc> = date.into();
@@ -501,7 +595,22 @@ impl Transport {
             .filter(|s| !s.is_empty())
             .map(Secret::new);
         let content_type = header(CONTENT_TYPE.as_str()).map(str::to_string);
-        let bytes = match self.read_body(resp).await {
+        if (300..400).contains(&status) {
+            let err = redirected(call, status, header(LOCATION.as_str()), &secrets);
+            return Ok(Attempt::Done(Reply {
+                result: Err(err),
+                session_token,
+            }));
+        }
+        let length = header(CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
+        let read = self.read_body(body, length, &secrets);
+        let read = match deadline {
+            Some(at) => tokio::time::timeout_at(at.into(), read)
+                .await
+                .unwrap_or_else(|_| Err(error::timed_out())),
+            None => read.await,
+        };
+        let bytes = match read {
             Ok(b) => b,
             Err(e) => {
                 return if call.replay == Replay::Safe && e.kind == ErrorKind::Connection {
@@ -544,7 +653,12 @@ impl Transport {
         }))
     }
 
-    async fn read_body(&self, mut resp: reqwest::Response) -> Result<Vec<u8>> {
+    async fn read_body(
+        &self,
+        mut body: direct::Body,
+        length: Option<u64>,
+        secrets: &[&str],
+    ) -> Result<Vec<u8>> {
         let max = self.config.max_response_bytes;
         let too_big = || {
             Error::new(
@@ -555,12 +669,12 @@ impl Transport {
                 ),
             )
         };
-        if resp.content_length().is_some_and(|n| n > max as u64) {
+        if length.is_some_and(|n| n > max as u64) {
             return Err(too_big());
         }
-        let mut buf = Vec::with_capacity(resp.content_length().map_or(0, |n| n as usize));
+        let mut buf = Vec::with_capacity(length.map_or(0, |n| n as usize));
         loop {
-            match resp.chunk().await {
+            match body.chunk().await {
                 Ok(Some(chunk)) => {
                     if buf.len() + chunk.len() > max {
                         return Err(too_big());
@@ -568,11 +682,57 @@ impl Transport {
                     buf.extend_from_slice(&chunk);
                 }
                 Ok(None) => return Ok(buf),
-                Err(e) => return Err(error::from_transport(e, &self.secrets(None))),
+                Err(direct::BodyError::Reqwest(e)) => {
+                    return Err(error::from_transport(e, secrets))
+                }
+                Err(direct::BodyError::Hyper(e)) => {
+                    return Err(error::transport(&e, false, secrets))
+                }
             }
         }
     }
 }
+
+/// A request ready to send, on one of the two paths.
+enum Prepared<'p> {
+    Direct(&'p Direct, direct::Request),
+    Reqwest(reqwest::RequestBuilder),
+}
+
+/// Why no response came: whether the call may be sent again.
+enum Failure {
+    Retry(Error),
+    Fatal(Error),
+}
+
+/// Redirects are not followed, on either path: the API key and session token go to
+/// `base_url` only, and a write is never turned into a GET. A redirect means `base_url` is
+/// not the server's address (`http` for `https`, a missing path prefix).
+fn redirected(call: &Call, status: u16, location: Option<&str>, secrets: &[&str]) -> Error {
+    let to = location.map_or_else(
+        || "no Location header".to_string(),
+        |l| error::snippet(&error::redact(l, secrets)),
+    );
+    let mut err = Error::new(
+        ErrorKind::Connection,
+        format!(
+            "The server answered {} {} with a redirect (HTTP {status}, to {to}). Redirects are not \
+             followed, so that credentials go only to base_url: set base_url to the address the \
+             server redirects to.",
+            call.method, call.path
+        ),
+    );
+    err.status_code = Some(status);
+    err
+}
+
+fn too_long() -> Error {
+    Error::validation(
+        "The request could not be built (an argument makes the URL too long or invalid); shorten it.",
+    )
+}
+
+const USER_AGENT_VALUE: &str = concat!("memanto-client/", env!("CARGO_PKG_VERSION"));
 
 /// The outcome once no retry is left: an error the server answered with is that call's
 /// result; one raised before any answer is the transport's.

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod client;
 pub mod config;
+mod direct;
 pub mod error;
 pub mod fork;
 pub mod http;
