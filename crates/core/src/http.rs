@@ -1,4 +1,6 @@
-//! The transport: one reqwest client shared by every call, with the API key header, a bound on
+//! The transport: one connection pool per process shared by every call (hyper-util's client
+//! for plain HTTP, `direct.rs`; reqwest for HTTPS, proxies and uploads; one exchange on
+//! either is `exchange.rs`), with the API key header, a bound on
 //! connections in use (callers queue rather than fail), retries with backoff and jitter that
 //! obey `Retry-After`, a cap on response size, the server clock offset, and request logging
 //! (method, path, status, attempt, elapsed ms; never headers, bodies or query strings).
@@ -21,8 +23,11 @@ use tokio::sync::Semaphore;
 use memanto_protocol::Generation;
 
 use crate::config::{ClientConfig, Secret};
-use crate::direct::{self, Direct};
+use crate::direct::Direct;
 use crate::error::{self, Error, ErrorKind, Result};
+use crate::exchange::{
+    exchange, read_body, redirected, too_long, Failure, Prepared, USER_AGENT_VALUE,
+};
 
 pub use memanto_protocol::{API_KEY_HEADER, SESSION_TOKEN_HEADER};
 /// Log target: Python sees these records under the `memanto_client` logger.
@@ -424,73 +429,6 @@ impl Transport {
         }))
     }
 
-    /// Send a prepared request: the status, headers and body of its response, or why none
-    /// came (with whether sending again is safe).
-    async fn exchange(
-        &self,
-        prepared: Prepared<'_>,
-        call: &Call,
-        deadline: Option<Instant>,
-        secrets: &[&str],
-    ) -> std::result::Result<(u16, HeaderMap, direct::Body), Failure> {
-        match prepared {
-            Prepared::Reqwest(mut req) => {
-                if let Some(d) = deadline {
-                    req = req.timeout(
-                        d.saturating_duration_since(Instant::now())
-                            .max(Duration::from_millis(1)),
-                    );
-                }
-                match req.send().await {
-                    Ok(mut r) => {
-                        let headers = std::mem::take(r.headers_mut());
-                        Ok((r.status().as_u16(), headers, direct::Body::Reqwest(r)))
-                    }
-                    Err(e) if e.is_builder() => Err(Failure::Fatal(too_long())),
-                    Err(e) => {
-                        // Connect failures provably never reached the server: safe to retry any call.
-                        let retry =
-                            !e.is_timeout() && (e.is_connect() || call.replay == Replay::Safe);
-                        let error = error::from_transport(e, secrets);
-                        Err(if retry {
-                            Failure::Retry(error)
-                        } else {
-                            Failure::Fatal(error)
-                        })
-                    }
-                }
-            }
-            Prepared::Direct(d, req) => {
-                let sent = match deadline {
-                    Some(at) => match tokio::time::timeout_at(at.into(), d.send(req)).await {
-                        Ok(r) => r,
-                        Err(_) => return Err(Failure::Fatal(error::timed_out())),
-                    },
-                    None => d.send(req).await,
-                };
-                match sent {
-                    Ok(r) => {
-                        let (parts, body) = r.into_parts();
-                        Ok((
-                            parts.status.as_u16(),
-                            parts.headers,
-                            direct::Body::Direct(body),
-                        ))
-                    }
-                    Err(e) => {
-                        let retry = e.is_connect() || call.replay == Replay::Safe;
-                        let error = error::transport(&e, false, secrets);
-                        Err(if retry {
-                            Failure::Retry(error)
-                        } else {
-                            Failure::Fatal(error)
-                        })
-                    }
-                }
-            }
-        }
-    }
-
     /// Send `call`, retrying as its `Replay` allows. Errors before any response arrived are
     /// `Err`; once a final response is in, its outcome is in `Reply::result`.
     pub async fn send<B: FromBody>(&self, call: &Call, token: Option<&Secret>) -> Result<Reply<B>> {
@@ -576,8 +514,7 @@ impl Transport {
         }
         .map_err(|_| Error::new(ErrorKind::Connection, "the client was closed"))?;
         let secrets = self.secrets(token);
-        let (status, headers, body) = match self.exchange(prepared, call, deadline, &secrets).await
-        {
+        let (status, headers, body) = match exchange(prepared, call, deadline, &secrets).await {
             Ok(r) => r,
             Err(Failure::Retry(error)) => return Ok(Attempt::Retry { error, wait: None }),
             Err(Failure::Fatal(error)) => return Err(error),
@@ -603,7 +540,7 @@ impl Transport {
             }));
         }
         let length = header(CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
-        let read = self.read_body(body, length, &secrets);
+        let read = read_body(body, self.config.max_response_bytes, length, &secrets);
         let read = match deadline {
             Some(at) => tokio::time::timeout_at(at.into(), read)
                 .await
@@ -652,87 +589,7 @@ impl Transport {
             session_token,
         }))
     }
-
-    async fn read_body(
-        &self,
-        mut body: direct::Body,
-        length: Option<u64>,
-        secrets: &[&str],
-    ) -> Result<Vec<u8>> {
-        let max = self.config.max_response_bytes;
-        let too_big = || {
-            Error::new(
-                ErrorKind::Server,
-                format!(
-                    "The response body is larger than max_response_bytes ({max} bytes) and was refused; \
-                     raise max_response_bytes=... if such a response is expected."
-                ),
-            )
-        };
-        if length.is_some_and(|n| n > max as u64) {
-            return Err(too_big());
-        }
-        let mut buf = Vec::with_capacity(length.map_or(0, |n| n as usize));
-        loop {
-            match body.chunk().await {
-                Ok(Some(chunk)) => {
-                    if buf.len() + chunk.len() > max {
-                        return Err(too_big());
-                    }
-                    buf.extend_from_slice(&chunk);
-                }
-                Ok(None) => return Ok(buf),
-                Err(direct::BodyError::Reqwest(e)) => {
-                    return Err(error::from_transport(e, secrets))
-                }
-                Err(direct::BodyError::Hyper(e)) => {
-                    return Err(error::transport(&e, false, secrets))
-                }
-            }
-        }
-    }
 }
-
-/// A request ready to send, on one of the two paths.
-enum Prepared<'p> {
-    Direct(&'p Direct, direct::Request),
-    Reqwest(reqwest::RequestBuilder),
-}
-
-/// Why no response came: whether the call may be sent again.
-enum Failure {
-    Retry(Error),
-    Fatal(Error),
-}
-
-/// Redirects are not followed, on either path: the API key and session token go to
-/// `base_url` only, and a write is never turned into a GET. A redirect means `base_url` is
-/// not the server's address (`http` for `https`, a missing path prefix).
-fn redirected(call: &Call, status: u16, location: Option<&str>, secrets: &[&str]) -> Error {
-    let to = location.map_or_else(
-        || "no Location header".to_string(),
-        |l| error::snippet(&error::redact(l, secrets)),
-    );
-    let mut err = Error::new(
-        ErrorKind::Connection,
-        format!(
-            "The server answered {} {} with a redirect (HTTP {status}, to {to}). Redirects are not \
-             followed, so that credentials go only to base_url: set base_url to the address the \
-             server redirects to.",
-            call.method, call.path
-        ),
-    );
-    err.status_code = Some(status);
-    err
-}
-
-fn too_long() -> Error {
-    Error::validation(
-        "The request could not be built (an argument makes the URL too long or invalid); shorten it.",
-    )
-}
-
-const USER_AGENT_VALUE: &str = concat!("memanto-client/", env!("CARGO_PKG_VERSION"));
 
 /// The outcome once no retry is left: an error the server answered with is that call's
 /// result; one raised before any answer is the transport's.

@@ -7,6 +7,7 @@ pub mod client;
 pub mod config;
 mod direct;
 pub mod error;
+mod exchange;
 pub mod fork;
 pub mod http;
 mod memory;

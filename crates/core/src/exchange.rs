@@ -1,0 +1,153 @@
+//! One exchange on the wire: a prepared request sent on the direct path or through reqwest,
+//! the response's status and headers, and its body read under `max_response_bytes`; with the
+//! errors of each path mapped to the same kinds and retry rules.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::HeaderMap;
+
+use crate::direct::{Body, BodyError, Direct, Request};
+use crate::error::{self, Error, ErrorKind, Result};
+use crate::http::{Call, Replay};
+
+/// Send a prepared request: the status, headers and body of its response, or why none
+/// came (with whether sending again is safe).
+pub(crate) async fn exchange(
+    prepared: Prepared<'_>,
+    call: &Call,
+    deadline: Option<Instant>,
+    secrets: &[&str],
+) -> std::result::Result<(u16, HeaderMap, Body), Failure> {
+    match prepared {
+        Prepared::Reqwest(mut req) => {
+            if let Some(d) = deadline {
+                req = req.timeout(
+                    d.saturating_duration_since(Instant::now())
+                        .max(Duration::from_millis(1)),
+                );
+            }
+            match req.send().await {
+                Ok(mut r) => {
+                    let headers = std::mem::take(r.headers_mut());
+                    Ok((r.status().as_u16(), headers, Body::Reqwest(r)))
+                }
+                Err(e) if e.is_builder() => Err(Failure::Fatal(too_long())),
+                Err(e) => {
+                    // Connect failures provably never reached the server: safe to retry any call.
+                    let retry = !e.is_timeout() && (e.is_connect() || call.replay == Replay::Safe);
+                    let error = error::from_transport(e, secrets);
+                    Err(if retry {
+                        Failure::Retry(error)
+                    } else {
+                        Failure::Fatal(error)
+                    })
+                }
+            }
+        }
+        Prepared::Direct(d, req) => {
+            let sent = match deadline {
+                Some(at) => match tokio::time::timeout_at(at.into(), d.send(req)).await {
+                    Ok(r) => r,
+                    Err(_) => return Err(Failure::Fatal(error::timed_out())),
+                },
+                None => d.send(req).await,
+            };
+            match sent {
+                Ok(r) => {
+                    let (parts, body) = r.into_parts();
+                    Ok((parts.status.as_u16(), parts.headers, Body::Direct(body)))
+                }
+                Err(e) => {
+                    let retry = e.is_connect() || call.replay == Replay::Safe;
+                    let error = error::transport(&e, false, secrets);
+                    Err(if retry {
+                        Failure::Retry(error)
+                    } else {
+                        Failure::Fatal(error)
+                    })
+                }
+            }
+        }
+    }
+}
+
+pub(crate) async fn read_body(
+    mut body: Body,
+    max: usize,
+    length: Option<u64>,
+    secrets: &[&str],
+) -> Result<Vec<u8>> {
+    let too_big = || {
+        Error::new(
+            ErrorKind::Server,
+            format!(
+                "The response body is larger than max_response_bytes ({max} bytes) and was refused; \
+                 raise max_response_bytes=... if such a response is expected."
+            ),
+        )
+    };
+    if length.is_some_and(|n| n > max as u64) {
+        return Err(too_big());
+    }
+    let mut buf = Vec::with_capacity(length.map_or(0, |n| n as usize));
+    loop {
+        match body.chunk().await {
+            Ok(Some(chunk)) => {
+                if buf.len() + chunk.len() > max {
+                    return Err(too_big());
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(buf),
+            Err(BodyError::Reqwest(e)) => return Err(error::from_transport(e, secrets)),
+            Err(BodyError::Hyper(e)) => return Err(error::transport(&e, false, secrets)),
+        }
+    }
+}
+
+/// A request ready to send, on one of the two paths.
+pub(crate) enum Prepared<'p> {
+    Direct(&'p Direct, Request),
+    Reqwest(reqwest::RequestBuilder),
+}
+
+/// Why no response came: whether the call may be sent again.
+pub(crate) enum Failure {
+    /// Sending again is safe (a connect failure, or a call that may be replayed).
+    Retry(Error),
+    Fatal(Error),
+}
+
+/// Redirects are not followed, on either path: the API key and session token go to
+/// `base_url` only, and a write is never turned into a GET. A redirect means `base_url` is
+/// not the server's address (`http` for `https`, a missing path prefix).
+pub(crate) fn redirected(
+    call: &Call,
+    status: u16,
+    location: Option<&str>,
+    secrets: &[&str],
+) -> Error {
+    let to = location.map_or_else(
+        || "no Location header".to_string(),
+        |l| error::snippet(&error::redact(l, secrets)),
+    );
+    let mut err = Error::new(
+        ErrorKind::Connection,
+        format!(
+            "The server answered {} {} with a redirect (HTTP {status}, to {to}). Redirects are not \
+             followed, so that credentials go only to base_url: set base_url to the address the \
+             server redirects to.",
+            call.method, call.path
+        ),
+    );
+    err.status_code = Some(status);
+    err
+}
+
+pub(crate) fn too_long() -> Error {
+    Error::validation(
+        "The request could not be built (an argument makes the URL too long or invalid); shorten it.",
+    )
+}
+
+pub(crate) const USER_AGENT_VALUE: &str = concat!("memanto-client/", env!("CARGO_PKG_VERSION"));
