@@ -309,11 +309,12 @@ def test_connect_failure_of_a_write_is_retried_because_it_never_left() -> None:
     assert len(received) == 1 and received[0].startswith(b"POST /api/v2/agents/bot/remember")
 
 
-def test_plain_http_requests_carry_the_user_agent_and_json_content_type() -> None:
+def test_plain_http_requests_carry_host_user_agent_and_json_content_type() -> None:
     with FaultServer([Scripted(200, '{"memory_id":"m"}')]) as fs:
         _session(fs.url).remember("hello")
         (req,) = fs.requests
         assert req.headers["user-agent"].startswith("memanto-client/")
+        assert req.headers["host"] == fs.url.removeprefix("http://")
         assert req.headers["content-type"] == "application/json"
         assert req.headers["authorization"] == "Bearer k"
         assert b'"content":"hello"' in req.body

@@ -17,7 +17,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderValue, HOST};
 use reqwest::{Method, Url};
 
 use crate::config::ClientConfig;
@@ -27,6 +27,8 @@ pub(crate) type Request = http::Request<Full<Bytes>>;
 /// A pooled client for one plain-HTTP server.
 pub(crate) struct Direct {
     client: Client<HttpConnector, Full<Bytes>>,
+    /// The `Host` header, built once (hyper-util would format it for every request).
+    host: HeaderValue,
 }
 
 impl Direct {
@@ -41,6 +43,12 @@ impl Direct {
         if Matcher::from_system().intercept(&uri).is_some() {
             return None;
         }
+        // As hyper-util writes it: the port only where it is not 80.
+        let host = match (uri.host(), uri.port_u16()) {
+            (Some(h), Some(p)) if p != 80 => HeaderValue::from_str(&format!("{h}:{p}")).ok()?,
+            (Some(h), _) => HeaderValue::from_str(h).ok()?,
+            (None, _) => return None,
+        };
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(config.connect_timeout));
         connector.set_nodelay(true);
@@ -49,17 +57,19 @@ impl Direct {
             .pool_max_idle_per_host(config.max_connections)
             .pool_timer(TokioTimer::new())
             .build(connector);
-        Some(Direct { client })
+        Some(Direct { client, host })
     }
 
     /// A request for `url` with `headers` and an optional JSON body; None when the URL is not
     /// one an HTTP request line can carry (too long, say).
     pub(crate) fn request(
+        &self,
         method: &Method,
         url: &Url,
-        headers: HeaderMap,
+        mut headers: HeaderMap,
         json: Option<Vec<u8>>,
     ) -> Option<Request> {
+        headers.insert(HOST, self.host.clone());
         let uri: http::Uri = url.as_str().parse().ok()?;
         let body = json.map_or_else(Full::default, |b| Full::new(Bytes::from(b)));
         let mut req = http::Request::new(body);

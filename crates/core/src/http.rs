@@ -412,7 +412,9 @@ impl Transport {
                 })?),
                 _ => None,
             };
-            let req = Direct::request(&call.method, &url, headers, json).ok_or_else(too_long)?;
+            let req = d
+                .request(&call.method, &url, headers, json)
+                .ok_or_else(too_long)?;
             return Ok(Prepared::Direct(d, req));
         }
         let req = process
