@@ -355,3 +355,118 @@ def test_a_redirect_is_not_followed_and_says_where_it_pointed(path: str, monkeyp
             Client(api_key="k", base_url=base, api_version="0.0").agents.list()
         assert err.value.status_code == 307
         assert [r.path.removeprefix(base) for r in fs.requests] == ["/api/v2/agents"]
+
+
+def test_bodiless_writes_say_content_length_0_and_every_request_accepts_json() -> None:
+    with FaultServer([Scripted(200, '{"agent_id":"bot","status":"deactivated"}')]) as fs:
+        _session(fs.url).deactivate()
+        (req,) = fs.requests
+        assert (req.method, req.path) == ("POST", "/api/v2/agents/bot/deactivate")
+        assert req.headers["content-length"] == "0"
+        assert req.headers["accept"] == "application/json"
+
+
+_LYING_LENGTH = r'''
+import socket, sys, threading
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(8)
+def serve():
+    while True:
+        conn, _ = srv.accept()
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + sys.argv[1].encode() + b"\r\n\r\n{}")
+        conn.close()
+threading.Thread(target=serve, daemon=True).start()
+from memanto_client import Client, APIConnectionError
+client = Client(api_key="k", base_url=f"http://127.0.0.1:{srv.getsockname()[1]}", api_version="0.0",
+                max_response_bytes=sys.maxsize, max_retries=0, timeout=5)
+try:
+    client.agents.list()
+except APIConnectionError as e:
+    print("APIConnectionError")
+'''
+
+
+@pytest.mark.parametrize("length", [2**47, 2**63 - 1])
+def test_a_content_length_that_lies_cannot_abort_the_process(length: int) -> None:
+    # The length sized the body buffer before any byte came: with max_response_bytes set as
+    # "no limit", the allocation failed and the interpreter aborted (SIGABRT).
+    done = subprocess.run([sys.executable, "-c", _LYING_LENGTH, str(length)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "APIConnectionError"
+
+
+def test_a_connect_timeout_is_a_timeout_and_not_retried_on_the_plain_http_path() -> None:
+    # A listener whose backlog is full: the kernel drops further SYNs, so connecting hangs.
+    import socket
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(s)
+    try:
+        time.sleep(0.2)
+        client = Client(api_key="k", base_url=f"http://127.0.0.1:{port}", api_version="0.0",
+                        connect_timeout=0.3, timeout=10, max_retries=3)
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError, match="timed out"):
+            client.agents.list()
+        # One attempt (0.3 s), not four with backoff between them.
+        assert time.monotonic() - started < 1.0
+    finally:
+        for s in fillers:
+            s.close()
+        listener.close()
+
+
+def test_a_server_on_this_machine_is_never_reached_through_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The "proxy" records what it is sent: a LocalServer's calls (and its API key) must not go there.
+    with FaultServer([AGENTS], version=None) as proxy, LocalServer() as srv:
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("ALL_PROXY", proxy.url)
+        with srv.client() as client:
+            assert client.agents.create("local-bot").agent_id == "local-bot"
+            assert [a.agent_id for a in client.agents.list()] == ["local-bot"]
+        localhost = srv.url.replace("127.0.0.1", "localhost")
+        with Client(api_key=srv.api_key, base_url=localhost) as client:
+            assert [a.agent_id for a in client.agents.list()] == ["local-bot"]
+        assert proxy.requests == []
+
+
+def test_an_error_code_that_echoes_the_key_is_redacted_in_repr_and_pickle() -> None:
+    import pickle
+    key = "mk_live_SECRETKEY_123456"
+    body = '{"detail":{"error":"%s","message":"bad"}}' % key
+    with FaultServer([Scripted(409, body, JSON)]) as fs:
+        with pytest.raises(Exception) as err:
+            Client(api_key=key, base_url=fs.url, api_version="0.0").agents.create("bot")
+        assert err.value.status_code == 409  # type: ignore[attr-defined]
+        for text in (str(err.value), repr(err.value), pickle.dumps(err.value).decode("latin-1")):
+            assert key not in text
+
+
+def test_a_3xx_that_is_not_a_redirect_is_an_unexpected_status_and_redirect_tokens_are_not_taken() -> None:
+    with FaultServer([Scripted(304, "")]) as fs:
+        with pytest.raises(ServerError) as err:
+            Client(api_key="k", base_url=fs.url).agents.list()
+        assert err.value.status_code == 304
+        assert "redirect" not in str(err.value)
+    new_token = make_jwt({"agent_id": "bot", "expires_at": "2099-06-01T00:00:00"})
+    moved = Scripted(302, "", {"Location": "", "X-Session-Token": new_token})
+    with FaultServer([moved]) as fs:
+        session = _session(fs.url)
+        before = session.session_token
+        with pytest.raises(APIConnectionError, match="an empty Location header"):
+            session.recall("q")
+        assert session.session_token == before

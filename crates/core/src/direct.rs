@@ -34,13 +34,14 @@ pub(crate) struct Direct {
 impl Direct {
     /// The direct client for `base`, or None where reqwest must carry the requests: any
     /// scheme but `http`, or a proxy that the environment (`HTTP_PROXY`, `ALL_PROXY`,
-    /// `NO_PROXY`, read as reqwest reads them) sets for this server.
+    /// `NO_PROXY`, read as reqwest reads them) sets for this server. A loopback server is
+    /// never reached through a proxy (see [`is_loopback`]).
     pub(crate) fn for_base(base: &Url, config: &ClientConfig) -> Option<Direct> {
         if base.scheme() != "http" {
             return None;
         }
         let uri: http::Uri = base.as_str().parse().ok()?;
-        if Matcher::from_system().intercept(&uri).is_some() {
+        if !is_loopback(base) && Matcher::from_system().intercept(&uri).is_some() {
             return None;
         }
         // As hyper-util writes it: the port only where it is not 80.
@@ -84,6 +85,22 @@ impl Direct {
         req: Request,
     ) -> Result<http::Response<Incoming>, hyper_util::client::legacy::Error> {
         self.client.request(req).await
+    }
+}
+
+/// Whether `base` names this machine: `localhost` (or a name under `.localhost`), 127.0.0.0/8
+/// or `::1`. Such a server (an embedded `LocalServer`, `memanto serve` on this host) is
+/// never reached through a proxy from the environment: a proxy elsewhere would connect to
+/// its own machine, and would see the API key on the way.
+pub(crate) fn is_loopback(base: &Url) -> bool {
+    match base.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 

@@ -326,7 +326,8 @@ pub fn parse_response(
     };
     ErrorResponse {
         status,
-        code,
+        // The code reaches reprs and pickles as `code`: redacted like the message.
+        code: code.map(|c| redact(&c, secrets)),
         message: redact(&message, secrets),
         body: body_value,
         is_json,

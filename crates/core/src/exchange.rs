@@ -58,8 +58,10 @@ pub(crate) async fn exchange(
                     Ok((parts.status.as_u16(), parts.headers, Body::Direct(body)))
                 }
                 Err(e) => {
-                    let retry = e.is_connect() || call.replay == Replay::Safe;
-                    let error = error::transport(&e, false, secrets);
+                    // As on the reqwest path: a connect timeout is a timeout, not retried.
+                    let timeout = timed_out_io(&e);
+                    let retry = !timeout && (e.is_connect() || call.replay == Replay::Safe);
+                    let error = error::transport(&e, timeout, secrets);
                     Err(if retry {
                         Failure::Retry(error)
                     } else {
@@ -89,7 +91,10 @@ pub(crate) async fn read_body(
     if length.is_some_and(|n| n > max as u64) {
         return Err(too_big());
     }
-    let mut buf = Vec::with_capacity(length.map_or(0, |n| n as usize));
+    // The server's Content-Length sizes the buffer only up to a bound: a length that is a
+    // lie (and a max_response_bytes meant as "no limit") must not abort the process on an
+    // allocation that cannot succeed.
+    let mut buf = Vec::with_capacity(length.map_or(0, |n| n.min(PREALLOCATE_AT_MOST) as usize));
     loop {
         match body.chunk().await {
             Ok(Some(chunk)) => {
@@ -104,6 +109,24 @@ pub(crate) async fn read_body(
         }
     }
 }
+
+/// Whether an I/O timeout is among the causes of `err` (hyper-util's connector reports its
+/// connect timeout so).
+fn timed_out_io(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// The most a body buffer is sized for before its bytes arrive (it grows past that as they do).
+const PREALLOCATE_AT_MOST: u64 = 1 << 20;
 
 /// A request ready to send, on one of the two paths.
 pub(crate) enum Prepared<'p> {
@@ -122,22 +145,23 @@ pub(crate) enum Failure {
 /// `base_url` only, and a write is never turned into a GET. A redirect means `base_url` is
 /// not the server's address (`http` for `https`, a missing path prefix).
 pub(crate) fn redirected(
-    call: &Call,
+    method: &reqwest::Method,
+    path: &str,
     status: u16,
-    location: Option<&str>,
+    location: Option<&[u8]>,
     secrets: &[&str],
 ) -> Error {
-    let to = location.map_or_else(
-        || "no Location header".to_string(),
-        |l| error::snippet(&error::redact(l, secrets)),
-    );
+    let to = match location.map(String::from_utf8_lossy) {
+        None => "no Location header".to_string(),
+        Some(l) if l.trim().is_empty() => "an empty Location header".to_string(),
+        Some(l) => error::snippet(&error::redact(l.trim(), secrets)),
+    };
     let mut err = Error::new(
         ErrorKind::Connection,
         format!(
-            "The server answered {} {} with a redirect (HTTP {status}, to {to}). Redirects are not \
-             followed, so that credentials go only to base_url: set base_url to the address the \
-             server redirects to.",
-            call.method, call.path
+            "The server answered {method} {path} with a redirect (HTTP {status}, to {to}). \
+             Redirects are not followed, so that credentials go only to base_url: set base_url \
+             to the address the server redirects to."
         ),
     );
     err.status_code = Some(status);

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
 use reqwest::header::{
-    HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, DATE, LOCATION,
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, DATE, LOCATION,
     RETRY_AFTER, USER_AGENT,
 };
 use reqwest::Method;
@@ -294,6 +294,11 @@ impl Transport {
             .connect_timeout(config.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(config.max_connections);
+        let builder = if crate::direct::is_loopback(base) {
+            builder.no_proxy()
+        } else {
+            builder
+        };
         let http = builder.build().map_err(|e| {
             Error::new(
                 ErrorKind::Connection,
@@ -362,7 +367,7 @@ impl Transport {
             url.query_pairs_mut()
                 .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
         }
-        let mut headers = HeaderMap::with_capacity(6);
+        let mut headers = HeaderMap::with_capacity(8);
         if let Some(auth) = &self.auth {
             headers.insert(AUTHORIZATION, auth.clone());
         }
@@ -380,6 +385,14 @@ impl Transport {
             })?;
             v.set_sensitive(true);
             headers.insert(SESSION_TOKEN_HEADER, v);
+        }
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if matches!(call.payload, Payload::Empty)
+            && matches!(call.method, Method::POST | Method::PUT | Method::PATCH)
+        {
+            // RFC 9110: a body-carrying method without a body says so (some front ends
+            // answer 411 otherwise).
+            headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
         }
         if direct {
             headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
@@ -534,11 +547,14 @@ impl Transport {
             .filter(|s| !s.is_empty())
             .map(Secret::new);
         let content_type = header(CONTENT_TYPE.as_str()).map(str::to_string);
-        if (300..400).contains(&status) {
-            let err = redirected(call, status, header(LOCATION.as_str()), &secrets);
+        if matches!(status, 301 | 302 | 303 | 307 | 308) {
+            // Not the server's answer: a token it carries is not taken either.
+            let location = headers.get(LOCATION).map(|v| v.as_bytes());
+            let path = format!("{}{}", self.prefix, call.path);
+            let err = redirected(&call.method, &path, status, location, &secrets);
             return Ok(Attempt::Done(Reply {
                 result: Err(err),
-                session_token,
+                session_token: None,
             }));
         }
         let length = header(CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
