@@ -33,14 +33,13 @@ pub(crate) async fn exchange(
                 }
                 Err(e) if e.is_builder() => Err(Failure::Fatal(too_long())),
                 Err(e) => {
-                    // Connect failures provably never reached the server: safe to retry any call.
-                    let retry = !e.is_timeout() && (e.is_connect() || call.replay == Replay::Safe);
-                    let error = error::from_transport(e, secrets);
-                    Err(if retry {
-                        Failure::Retry(error)
-                    } else {
-                        Failure::Fatal(error)
-                    })
+                    let (timeout, connect) = (e.is_timeout(), e.is_connect());
+                    Err(Failure::of(
+                        error::from_transport(e, secrets),
+                        timeout,
+                        connect,
+                        call,
+                    ))
                 }
             }
         }
@@ -58,15 +57,11 @@ pub(crate) async fn exchange(
                     Ok((parts.status.as_u16(), parts.headers, Body::Direct(body)))
                 }
                 Err(e) => {
-                    // As on the reqwest path: a connect timeout is a timeout, not retried.
+                    // hyper-util reports its connect timeout as a connect error with an I/O
+                    // timeout among the causes: a timeout, as on the reqwest path.
                     let timeout = timed_out_io(&e);
-                    let retry = !timeout && (e.is_connect() || call.replay == Replay::Safe);
                     let error = error::transport(&e, timeout, secrets);
-                    Err(if retry {
-                        Failure::Retry(error)
-                    } else {
-                        Failure::Fatal(error)
-                    })
+                    Err(Failure::of(error, timeout, e.is_connect(), call))
                 }
             }
         }
@@ -139,6 +134,19 @@ pub(crate) enum Failure {
     /// Sending again is safe (a connect failure, or a call that may be replayed).
     Retry(Error),
     Fatal(Error),
+}
+
+impl Failure {
+    /// The same rule on both paths: a timeout is not retried; a connect failure (the request
+    /// provably never reached the server) may be retried for any call, anything else only for
+    /// a call that may be replayed.
+    fn of(error: Error, timeout: bool, connect: bool, call: &Call) -> Failure {
+        if !timeout && (connect || call.replay == Replay::Safe) {
+            Failure::Retry(error)
+        } else {
+            Failure::Fatal(error)
+        }
+    }
 }
 
 /// Redirects are not followed, on either path: the API key and session token go to
